@@ -1,0 +1,1 @@
+"""The HTTP faces. Each face owns one wire format and calls the domain services."""

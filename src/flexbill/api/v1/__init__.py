@@ -1,0 +1,14 @@
+"""The /v1 face: FlexPortal's wire format (seed 000) over the domain services."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from flexbill.api.v1.api_keys.routes import router as api_keys_router
+from flexbill.api.v1.customers.routes import router as customers_router
+from flexbill.api.v1.health import router as health_router
+
+router = APIRouter(prefix="/v1")
+router.include_router(health_router)
+router.include_router(customers_router)
+router.include_router(api_keys_router)

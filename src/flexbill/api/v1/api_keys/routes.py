@@ -1,0 +1,75 @@
+"""``/v1/api-keys``: a key with the `admin` permission manages its environment's keys."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from flexbill.api.v1.api_keys.schemas import (
+    ApiKeyBody,
+    ApiKeyCreateBody,
+    ApiKeyCreated,
+    ApiKeyList,
+    ApiKeyResult,
+)
+from flexbill.api.v1.guard import Session, require
+from flexbill.api.v1.pagination import ListQuery, list_query
+from flexbill.api.v1.responses import V1JSONResponse, respond
+from flexbill.tenancy import permissions
+from flexbill.tenancy import service as tenancy
+from flexbill.tenancy.context import TenantContext
+
+router = APIRouter(prefix="/api-keys", tags=["API keys"])
+
+Admin = Annotated[TenantContext, Depends(require(permissions.ADMIN))]
+
+
+@router.get("", response_model=ApiKeyList)
+async def list_api_keys(
+    ctx: Admin, session: Session, query: Annotated[ListQuery, Depends(list_query)]
+) -> V1JSONResponse:
+    """List the API keys of this business unit's environment (live keys for a live key,
+    test keys for a test key). Secrets are never shown again; `prefix` helps recognise a key."""
+    page = await tenancy.list_tenant_api_keys(session, ctx, query.page)
+    return respond(
+        ApiKeyList(
+            api_keys=[ApiKeyBody.of(key, ctx.mode) for key in page.items],
+            count=len(page.items),
+            limit=page.limit,
+            has_more=page.has_more,
+            next_cursor=page.next_cursor,
+        )
+    )
+
+
+@router.post("", response_model=ApiKeyCreated, status_code=201)
+async def create_api_key(ctx: Admin, session: Session, body: ApiKeyCreateBody) -> V1JSONResponse:
+    """Create a key in the caller's environment. Permissions are `<resource>:read`,
+    `<resource>:write`, `admin` and `*`; a key can only grant permissions it holds.
+    The secret (`apiKey`) is returned once and cannot be retrieved later."""
+    issued = await tenancy.create_api_key(
+        session, business_unit_id=ctx.business_unit_id, mode=ctx.mode,
+        permissions=body.permissions, tier=body.tier, allowed_ips=body.allowed_ips,
+        expires_at=body.expires_at, name=body.name, granted_by=ctx,
+    )  # fmt: skip
+    return respond(
+        ApiKeyCreated(
+            message="API key created; store it now, it will not be shown again",
+            api_key=issued.secret,
+            key_id=issued.record.id,
+            key=ApiKeyBody.of(issued.record, issued.mode),
+        ),
+        status_code=201,
+    )
+
+
+@router.delete("/{keyId}", response_model=ApiKeyResult)
+async def revoke_api_key(keyId: str, ctx: Admin, session: Session) -> V1JSONResponse:  # noqa: N803
+    """Revoke a key at once. Requests that use it then fail with `401 INVALID_TOKEN`."""
+    key, mode = await tenancy.revoke_api_key(
+        session, business_unit_id=ctx.business_unit_id, key_id=keyId, mode=ctx.mode
+    )
+    return respond(
+        ApiKeyResult(message="API key revoked", key_id=key.id, key=ApiKeyBody.of(key, mode))
+    )

@@ -1,0 +1,155 @@
+"""The /v1 error envelope and the mapping from domain error codes to HTTP statuses.
+
+Every failure answers ``{"error": {"code", "message", "details"}}`` (seed 000), including
+unknown routes, malformed JSON and unexpected server errors (which reveal no internals).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from flexbill.api.v1.responses import V1JSONResponse
+from flexbill.core.errors import (
+    Conflict,
+    ErrorDetail,
+    FlexbillError,
+    InvalidState,
+    NotFound,
+    ValidationFailed,
+)
+
+log = logging.getLogger(__name__)
+
+STATUS_BY_CODE: dict[str, int] = {
+    "AUTH_REQUIRED": 401,
+    "INVALID_TOKEN": 401,
+    "NO_TENANT_ACCESS": 403,
+    "INSUFFICIENT_PERMISSIONS": 403,
+    "IP_NOT_ALLOWED": 403,
+    "NOT_FOUND": 404,
+    "METHOD_NOT_ALLOWED": 405,
+    "VALIDATION_ERROR": 400,
+    "RATE_LIMITED": 429,
+    "CUSTOMER_HAS_ACTIVE_SUBSCRIPTIONS": 409,
+    "CUSTOMER_HAS_PENDING_ORDERS": 409,
+    "ORDER_NOT_CANCELLABLE": 400,
+    "INTERNAL_ERROR": 500,
+}
+
+_STATUS_BY_KIND: Sequence[tuple[type[FlexbillError], int]] = (
+    (ValidationFailed, 400),
+    (NotFound, 404),
+    (Conflict, 409),
+    (InvalidState, 422),
+)
+
+# Pydantic error types → the codes FlexPortal's validator reports (``invalid_string``, …).
+_DETAIL_CODES = {
+    "missing": "invalid_type",
+    "value_error": "invalid_string",
+    "string_pattern_mismatch": "invalid_string",
+    "string_too_short": "too_small",
+    "too_short": "too_small",
+    "greater_than": "too_small",
+    "greater_than_equal": "too_small",
+    "string_too_long": "too_big",
+    "too_long": "too_big",
+    "less_than": "too_big",
+    "less_than_equal": "too_big",
+    "enum": "invalid_enum_value",
+    "literal_error": "invalid_enum_value",
+    "json_invalid": "invalid_json",
+    "extra_forbidden": "unrecognized_keys",
+}
+
+
+def status_for(error: FlexbillError) -> int:
+    if error.code in STATUS_BY_CODE:
+        return STATUS_BY_CODE[error.code]
+    for kind, status in _STATUS_BY_KIND:
+        if isinstance(error, kind):
+            return status
+    return 400
+
+
+def envelope(code: str, message: str, details: Sequence[ErrorDetail] = ()) -> dict[str, Any]:
+    return {
+        "error": {
+            "code": code,
+            "message": message,
+            "details": [{"path": d.path, "message": d.message, "code": d.code} for d in details],
+        }
+    }
+
+
+def error_response(error: FlexbillError) -> V1JSONResponse:
+    response = V1JSONResponse(
+        envelope(error.code, error.message, error.details), status_code=status_for(error)
+    )
+    retry_after = error.data.get("retry_after")
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def _detail(error: dict[str, Any]) -> ErrorDetail:
+    location = [str(part) for part in error.get("loc", ())]
+    if location and location[0] in ("body", "query", "path", "header"):
+        location = location[1:]
+    kind = str(error.get("type", "invalid"))
+    message = "Required" if kind == "missing" else str(error.get("msg", "Invalid value"))
+    if kind == "json_invalid":
+        message = "Request body is not valid JSON"
+    elif kind == "model_attributes_type" and not location:
+        message = "Request body must be a JSON object sent with Content-Type: application/json"
+    return ErrorDetail(path=".".join(location), message=message, code=_DETAIL_CODES.get(kind, kind))
+
+
+async def _on_flexbill_error(_request: Request, error: Exception) -> Response:
+    assert isinstance(error, FlexbillError)
+    return error_response(error)
+
+
+async def _on_validation_error(_request: Request, error: Exception) -> Response:
+    assert isinstance(error, RequestValidationError)
+    details = [_detail(e) for e in error.errors()]
+    malformed = any(d.code == "invalid_json" for d in details)
+    message = "Request body is not valid JSON" if malformed else "Invalid request"
+    return error_response(ValidationFailed(message, details))
+
+
+async def _on_http_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    if error.status_code == 404:
+        code, message = "NOT_FOUND", f"No route matches {request.method} {request.url.path}"
+    elif error.status_code == 405:
+        code, message = "METHOD_NOT_ALLOWED", f"{request.method} is not allowed on {request.url.path}"
+    else:
+        code, message = "HTTP_ERROR", str(error.detail)
+    response = V1JSONResponse(envelope(code, message), status_code=error.status_code)
+    if error.headers:
+        response.headers.update(error.headers)
+    return response
+
+
+async def _on_unexpected_error(request: Request, error: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
+    return V1JSONResponse(
+        envelope("INTERNAL_ERROR", "Internal server error; the request was not applied"),
+        status_code=500,
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(FlexbillError, _on_flexbill_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(HTTPException, _on_http_error)
+    app.add_exception_handler(Exception, _on_unexpected_error)

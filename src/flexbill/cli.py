@@ -1,0 +1,202 @@
+"""The ``flexbill`` command. Each command is one transaction and can be used in scripts:
+``--json`` prints machine-readable output, errors exit non-zero."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from flexbill.config import get_settings
+from flexbill.core import migrate as migrations
+from flexbill.core.db import Database
+from flexbill.core.errors import FlexbillError
+from flexbill.tenancy import service as tenancy
+from flexbill.tenancy.models import ApiKey
+
+app = typer.Typer(
+    help="flexbill: self-hosted subscription commerce.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+api_keys_app = typer.Typer(help="Issue, list and revoke API keys.", no_args_is_help=True)
+app.add_typer(api_keys_app, name="api-keys")
+
+T = TypeVar("T")
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    async def run() -> T:
+        database = Database(get_settings().database_url)
+        try:
+            async with database.transaction() as session:
+                return await work(session)
+        finally:
+            await database.dispose()
+
+    try:
+        return asyncio.run(run())
+    except FlexbillError as error:
+        details = [{"path": d.path, "message": d.message, "code": d.code} for d in error.details]
+        print(
+            json.dumps({"error": {"code": error.code, "message": error.message, "details": details}}),
+            file=sys.stderr,
+        )
+        raise typer.Exit(code=1) from None
+
+
+def _print(data: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(data))
+    else:
+        for key, value in data.items():
+            print(f"{key}: {value}")
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    migrations.upgrade(get_settings().database_url)
+    print("database is up to date")
+
+
+@app.command()
+def bootstrap(as_json: JsonFlag = False) -> None:
+    """Create the first organization and business unit if missing, and issue a fresh live
+    and test API key with every permission."""
+    migrations.upgrade(get_settings().database_url)
+    result = _in_transaction(lambda s: tenancy.bootstrap(s, region=get_settings().region))
+    _print(
+        {
+            "tenantId": result.business_unit.id,
+            "apiKey": result.live_key.secret,
+            "testApiKey": result.test_key.secret,
+        },
+        as_json,
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Migrate the database, create the first business unit on the first run, and serve."""
+    import uvicorn
+
+    from flexbill.app import create_app
+
+    settings = get_settings()
+    migrations.upgrade(settings.database_url)
+    _welcome(host, port)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+def _welcome(host: str, port: int) -> None:
+    async def first_unit(session: AsyncSession) -> tenancy.Bootstrap | str | None:
+        unit = await tenancy.first_business_unit(session)
+        if unit is None:
+            return await tenancy.bootstrap(session, region=get_settings().region)
+        return unit.id
+
+    found = _in_transaction(first_unit)
+    base = f"http://{host}:{port}"
+    print(f"\nflexbill {base}  (API docs: {base}/docs)")
+    if isinstance(found, tenancy.Bootstrap):
+        tenant_id, key = found.business_unit.id, found.live_key.secret
+        print("First start: created your organization, business unit and API keys.")
+        print("The keys are shown only now; store them.\n")
+        print(f"  Tenant-ID     {tenant_id}")
+        print(f"  Live API key  {found.live_key.secret}")
+        print(f"  Test API key  {found.test_key.secret}\n")
+    else:
+        tenant_id, key = found or "", "YOUR_API_KEY"
+        print(f"  Tenant-ID     {tenant_id}")
+        print("  API keys were shown on the first start; `flexbill bootstrap` issues new ones.\n")
+    print("Try it:")
+    print(f'  curl -X GET "{base}/v1/customers" \\')
+    print(f'    -H "Authorization: Bearer {key}" \\')
+    print(f'    -H "Tenant-ID: {tenant_id}" \\')
+    print('    -H "Content-Type: application/json"\n', flush=True)
+
+
+def _key_data(key: ApiKey, mode: str) -> dict[str, Any]:
+    return {
+        "keyId": key.id,
+        "name": key.name,
+        "mode": mode,
+        "prefix": key.display_prefix,
+        "permissions": key.permissions,
+        "tier": key.tier,
+        "allowedIps": key.allowed_ips,
+        "expiresAt": key.expires_at.isoformat() if key.expires_at else None,
+        "revokedAt": key.revoked_at.isoformat() if key.revoked_at else None,
+    }
+
+
+@api_keys_app.command("create")
+def create_key(
+    tenant: Annotated[str, typer.Option(help="Business unit ID (the Tenant-ID).")],
+    mode: Annotated[str, typer.Option(help="live or test.")] = "live",
+    tier: Annotated[str, typer.Option(help="starter, growth or enterprise.")] = "growth",
+    permission: Annotated[
+        list[str] | None, typer.Option(help="Repeat for each permission; default '*'.")
+    ] = None,
+    allow_ip: Annotated[
+        list[str] | None, typer.Option(help="Trusted IP or CIDR; repeat for several.")
+    ] = None,
+    name: Annotated[str, typer.Option(help="A label for people.")] = "",
+    expires_at: Annotated[
+        datetime | None, typer.Option(help="Expiry, ISO 8601 with a zone.", formats=["%Y-%m-%dT%H:%M:%S%z"])
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Issue an API key. The secret is printed once."""
+    issued = _in_transaction(
+        lambda s: tenancy.create_api_key(
+            s, business_unit_id=tenant, mode=mode, tier=tier, permissions=permission or ["*"],
+            allowed_ips=allow_ip or [], expires_at=expires_at, name=name,
+        )
+    )  # fmt: skip
+    _print({"apiKey": issued.secret, "keyId": issued.record.id}, as_json)
+
+
+@api_keys_app.command("list")
+def list_keys(
+    tenant: Annotated[str, typer.Option(help="Business unit ID (the Tenant-ID).")],
+    as_json: JsonFlag = False,
+) -> None:
+    """List a business unit's keys (both environments); secrets are never shown."""
+    keys = _in_transaction(lambda s: tenancy.list_api_keys(s, business_unit_id=tenant))
+    rows = [_key_data(key, mode) for key, mode in keys]
+    if as_json:
+        print(json.dumps({"apiKeys": rows}))
+        return
+    for row in rows:
+        state = "revoked" if row["revokedAt"] else "active"
+        print(f"{row['keyId']}  {row['prefix']}…  {row['mode']}  {row['tier']}  {state}  {','.join(row['permissions'])}")
+
+
+@api_keys_app.command("revoke")
+def revoke_key(
+    key_id: Annotated[str, typer.Argument(help="The keyId to revoke.")],
+    tenant: Annotated[str, typer.Option(help="Business unit ID (the Tenant-ID).")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Revoke a key at once."""
+    key, mode = _in_transaction(
+        lambda s: tenancy.revoke_api_key(s, business_unit_id=tenant, key_id=key_id)
+    )
+    _print(_key_data(key, mode), as_json)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""The kernel every domain uses: database, errors, money, clock, ids, pagination, filtering."""

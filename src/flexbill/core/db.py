@@ -1,0 +1,95 @@
+"""Engines and sessions. One request, job or CLI command is one transaction.
+
+SQLite allows one writer at a time. Write transactions therefore start with
+``BEGIN IMMEDIATE`` on a dedicated engine, so concurrent writers queue on SQLite's busy
+timeout instead of failing when a read lock cannot be upgraded; reads use a deferred
+``BEGIN`` and run in parallel with the writer under WAL. PostgreSQL needs none of this.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+DatabaseKind = Literal["sqlite", "postgresql"]
+
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+
+
+def normalize_database_url(url: str) -> URL:
+    """Accept ``sqlite:///file.db`` and ``postgresql://…`` with or without a driver suffix."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite")
+    if backend in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+asyncpg")
+    raise ValueError(f"unsupported database '{backend}': use sqlite:/// or postgresql://")
+
+
+def database_kind(url: URL) -> DatabaseKind:
+    return "sqlite" if url.get_backend_name() == "sqlite" else "postgresql"
+
+
+def _sqlite_engine(url: URL, begin_statement: str) -> AsyncEngine:
+    engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from the sqlite3 module so that BEGIN is ours.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql(begin_statement)
+
+    return engine
+
+
+class Database:
+    """The application's engines and session factories for one database URL."""
+
+    def __init__(self, url: str) -> None:
+        self.url = normalize_database_url(url)
+        self.kind: DatabaseKind = database_kind(self.url)
+        if self.kind == "sqlite":
+            if self.url.database:
+                Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+            self.read_engine = _sqlite_engine(self.url, "BEGIN")
+            self.write_engine = _sqlite_engine(self.url, "BEGIN IMMEDIATE")
+        else:
+            self.read_engine = self.write_engine = create_async_engine(
+                self.url, pool_size=10, max_overflow=20, pool_pre_ping=True
+            )
+        self._readers = async_sessionmaker(self.read_engine, expire_on_commit=False)
+        self._writers = async_sessionmaker(self.write_engine, expire_on_commit=False)
+
+    def session(self, *, write: bool) -> AsyncSession:
+        return (self._writers if write else self._readers)()
+
+    @asynccontextmanager
+    async def transaction(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:
+        """A unit of work for jobs and CLI commands: commit on success, roll back on error."""
+        async with self.session(write=write) as session:
+            try:
+                yield session
+            except BaseException:
+                await session.rollback()
+                raise
+            await session.commit()
+
+    async def dispose(self) -> None:
+        await self.read_engine.dispose()
+        if self.write_engine is not self.read_engine:
+            await self.write_engine.dispose()

@@ -1,0 +1,1 @@
+"""Customers: the people and businesses that rent, subscribe and pay."""

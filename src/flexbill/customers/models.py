@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from flexbill.core.models import Base, TenantOwned, Timestamped
+
+
+class CustomerType(StrEnum):
+    INDIVIDUAL = "individual"
+    BUSINESS = "business"
+
+
+class CustomerStatus(StrEnum):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+
+
+def _sort_index(column: str) -> Index:
+    return Index(f"ix_customers_tenant_{column}", "tenant_id", column, "id")
+
+
+class Customer(TenantOwned, Timestamped, Base):
+    """A customer of one tenant. E-mail is the natural key (orders match customers by it).
+
+    The counters and id lists are maintained by the orders and subscriptions domains; they
+    are stored rather than computed so that lists can sort by them through an index.
+    Money counters are in minor units of the business unit's currency.
+    """
+
+    __tablename__ = "customers"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "email"),
+        _sort_index("created_at"),
+        _sort_index("updated_at"),
+        _sort_index("first_name"),
+        _sort_index("last_name"),
+        _sort_index("total_monthly_revenue"),
+        _sort_index("total_devices_rented"),
+        Index("ix_customers_tenant_status_created_at", "tenant_id", "status", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    first_name: Mapped[str] = mapped_column(String(200))
+    last_name: Mapped[str] = mapped_column(String(200))
+    company: Mapped[str | None] = mapped_column(String(200), default=None)
+    phone: Mapped[str | None] = mapped_column(String(50), default=None)
+    customer_type: Mapped[str] = mapped_column(String(20), default=CustomerType.INDIVIDUAL)
+    status: Mapped[str] = mapped_column(String(20), default=CustomerStatus.ACTIVE)
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    last_billing_address: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    last_shipping_address: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    total_orders: Mapped[int] = mapped_column(Integer, default=0)
+    total_devices_rented: Mapped[int] = mapped_column(Integer, default=0)
+    total_monthly_revenue: Mapped[int] = mapped_column(BigInteger, default=0)
+    lifetime_collected: Mapped[int] = mapped_column(BigInteger, default=0)
+    total_acquisition_cost: Mapped[int] = mapped_column(BigInteger, default=0)
+    subscriptions_tracked: Mapped[int] = mapped_column(Integer, default=0)
+    order_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    rental_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_by: Mapped[str] = mapped_column(String(80))

@@ -1,0 +1,1 @@
+"""Organizations, business units and their live/test environments, API keys, permissions."""
