@@ -28,7 +28,11 @@ async def new_tenant(database: Database, *, currency: str = "EUR") -> Tenant:
         session.add(organization)
         await session.flush()
         unit = await tenancy.create_business_unit(
-            session, organization_id=organization.id, name="Test unit", region="eu", currency=currency
+            session,
+            organization_id=organization.id,
+            name="Test unit",
+            region="eu",
+            currency=currency,
         )
         live = await tenancy.create_api_key(
             session, business_unit_id=unit.id, mode="live", permissions=["*"], tier="enterprise"
@@ -86,7 +90,9 @@ class Api:
     async def get(self, path: str, **params: Any) -> httpx.Response:
         return await self.request("GET", path, params=params)
 
-    async def post(self, path: str, json: Any, headers: Mapping[str, str] | None = None) -> httpx.Response:
+    async def post(
+        self, path: str, json: Any, headers: Mapping[str, str] | None = None
+    ) -> httpx.Response:
         return await self.request("POST", path, json=json, headers=headers)
 
     async def put(self, path: str, json: Any) -> httpx.Response:

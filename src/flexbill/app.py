@@ -31,7 +31,9 @@ Lists use cursor pagination (`limit`, `startAfter`, `sortBy`, `sortDir`); errors
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     database = Database(settings.database_url)
-    rt = Runtime(settings=settings, database=database, limiter=create_rate_limiter(settings.redis_url))
+    rt = Runtime(
+        settings=settings, database=database, limiter=create_rate_limiter(settings.redis_url)
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -47,7 +47,9 @@ def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     except FlexbillError as error:
         details = [{"path": d.path, "message": d.message, "code": d.code} for d in error.details]
         print(
-            json.dumps({"error": {"code": error.code, "message": error.message, "details": details}}),
+            json.dumps(
+                {"error": {"code": error.code, "message": error.message, "details": details}}
+            ),
             file=sys.stderr,
         )
         raise typer.Exit(code=1) from None
@@ -155,7 +157,8 @@ def create_key(
     ] = None,
     name: Annotated[str, typer.Option(help="A label for people.")] = "",
     expires_at: Annotated[
-        datetime | None, typer.Option(help="Expiry, ISO 8601 with a zone.", formats=["%Y-%m-%dT%H:%M:%S%z"])
+        datetime | None,
+        typer.Option(help="Expiry, ISO 8601 with a zone.", formats=["%Y-%m-%dT%H:%M:%S%z"]),
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -182,7 +185,8 @@ def list_keys(
         return
     for row in rows:
         state = "revoked" if row["revokedAt"] else "active"
-        print(f"{row['keyId']}  {row['prefix']}…  {row['mode']}  {row['tier']}  {state}  {','.join(row['permissions'])}")
+        granted = ",".join(row["permissions"])
+        print(f"{row['keyId']}  {row['prefix']}…  {row['mode']}  {row['tier']}  {state}  {granted}")
 
 
 @api_keys_app.command("revoke")

@@ -60,7 +60,9 @@ class UnitOfWorkMiddleware:
                 raise
             status = next(m["status"] for m in held if m["type"] == "http.response.start")
             if status < 400:
-                body = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
+                body = b"".join(
+                    m.get("body", b"") for m in held if m["type"] == "http.response.body"
+                )
                 for hook in state["before_commit"]:
                     await hook(status, body)
                 await session.commit()

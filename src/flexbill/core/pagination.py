@@ -115,19 +115,19 @@ async def _position(
 
 
 async def paginate(
-    session: AsyncSession, base: Select[tuple[T]], orders: SortOrders, request: PageRequest
+    session: AsyncSession, base: Select[T], orders: SortOrders, request: PageRequest
 ) -> Page[T]:
     """One page of ``base`` (already scoped to a tenant and filtered)."""
     if not 1 <= request.limit <= MAX_LIMIT:
-        raise ValidationFailed.field(
-            "limit", f"limit must be between 1 and {MAX_LIMIT}", "too_big"
-        )
+        raise ValidationFailed.field("limit", f"limit must be between 1 and {MAX_LIMIT}", "too_big")
     column = orders.column(request.sort_by)
     statement = base
     if request.start_after:
         value, row_id = await _position(session, base, orders, request)
         position = tuple_(column, orders.id_column)
-        bound = tuple_(literal(value, type_=column.type), literal(row_id, type_=orders.id_column.type))
+        bound = tuple_(
+            literal(value, type_=column.type), literal(row_id, type_=orders.id_column.type)
+        )
         statement = statement.where(
             position < bound if request.sort_dir == "desc" else position > bound
         )
@@ -148,4 +148,3 @@ async def paginate(
             getattr(last, orders.id_column.key),
         )
     return Page(items=items, limit=request.limit, has_more=has_more, next_cursor=next_cursor)
-

@@ -36,7 +36,9 @@ def _window() -> tuple[int, int]:
 
 
 def _quota(limit: int, count: int, reset_at: int) -> Quota:
-    return Quota(limit=limit, remaining=max(0, limit - count), reset_at=reset_at, allowed=count <= limit)
+    return Quota(
+        limit=limit, remaining=max(0, limit - count), reset_at=reset_at, allowed=count <= limit
+    )
 
 
 class RateLimiter(Protocol):

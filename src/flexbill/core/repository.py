@@ -32,16 +32,15 @@ class TenantRepository(Generic[M]):
         self.session = session
         self.tenant_id = tenant_id
 
-    @property
-    def _tenant_column(self) -> InstrumentedAttribute[str]:
-        column: InstrumentedAttribute[str] = self.model.tenant_id
+    def _column(self, name: str) -> InstrumentedAttribute[str]:
+        column: InstrumentedAttribute[str] = getattr(self.model, name)
         return column
 
-    def select(self) -> Select[tuple[M]]:
-        return select(self.model).where(self._tenant_column == self.tenant_id)
+    def select(self) -> Select[M]:
+        return select(self.model).where(self._column("tenant_id") == self.tenant_id)
 
     async def find(self, row_id: str, *, for_update: bool = False) -> M | None:
-        statement = self.select().where(self.model.id == row_id)
+        statement = self.select().where(self._column("id") == row_id)
         if for_update:
             statement = statement.with_for_update()
         return (await self.session.scalars(statement)).one_or_none()

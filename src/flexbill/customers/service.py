@@ -146,7 +146,9 @@ async def update_customer(
     return customer
 
 
-async def deactivate_customer(session: AsyncSession, ctx: TenantContext, customer_id: str) -> Customer:
+async def deactivate_customer(
+    session: AsyncSession, ctx: TenantContext, customer_id: str
+) -> Customer:
     """Soft delete: the customer stays, with status ``inactive``."""
     customer = await Customers(session, ctx.tenant_id).get(customer_id, for_update=True)
     if customer.total_devices_rented > 0:
@@ -164,4 +166,3 @@ async def list_customers(
 ) -> Page[Customer]:
     statement = FILTERS.apply(Customers(session, ctx.tenant_id).select(), filters)
     return await paginate(session, statement, SORT_ORDERS, page)
-

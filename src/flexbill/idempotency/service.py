@@ -83,7 +83,9 @@ async def claim(
     return StoredResponse(status=existing.response_status, body=existing.response_body)
 
 
-async def complete(session: AsyncSession, record: IdempotencyRecord, status: int, body: bytes) -> None:
+async def complete(
+    session: AsyncSession, record: IdempotencyRecord, status: int, body: bytes
+) -> None:
     record.response_status = status
     record.response_body = body
     await session.flush()

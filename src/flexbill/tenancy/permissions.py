@@ -30,7 +30,8 @@ RESOURCES = (
 )
 
 KNOWN = frozenset(
-    [ALL, ADMIN] + [f"{resource}:{access}" for resource in RESOURCES for access in ("read", "write")]
+    [ALL, ADMIN]
+    + [f"{resource}:{access}" for resource in RESOURCES for access in ("read", "write")]
 )
 
 
@@ -49,7 +50,9 @@ def validate(requested: Iterable[str], path: str = "permissions") -> list[str]:
         raise ValidationFailed(
             "Unknown permission",
             [
-                ErrorDetail(path=path, message=f"unknown permission '{p}'", code="invalid_enum_value")
+                ErrorDetail(
+                    path=path, message=f"unknown permission '{p}'", code="invalid_enum_value"
+                )
                 for p in unknown
             ],
         )

@@ -101,7 +101,11 @@ def _validate_networks(allowed_ips: Sequence[str]) -> list[str]:
             networks.append(str(ipaddress.ip_network(text.strip(), strict=False)))
         except ValueError:
             problems.append(
-                ErrorDetail(f"allowedIps.{index}", f"'{text}' is not an IP address or CIDR", "invalid_string")
+                ErrorDetail(
+                    f"allowedIps.{index}",
+                    f"'{text}' is not an IP address or CIDR",
+                    "invalid_string",
+                )
             )
     if problems:
         raise ValidationFailed("Invalid allowed IPs", problems)
@@ -124,7 +128,9 @@ async def create_api_key(
     if mode not in tuple(Mode):
         raise ValidationFailed.field("mode", "mode must be live or test", "invalid_enum_value")
     if tier not in tuple(RateTier):
-        raise ValidationFailed.field("tier", "tier must be starter, growth or enterprise", "invalid_enum_value")
+        raise ValidationFailed.field(
+            "tier", "tier must be starter, growth or enterprise", "invalid_enum_value"
+        )
     wanted = perms.validate(permissions)
     if granted_by is not None:
         beyond = [p for p in wanted if not _can_delegate(granted_by.permissions, p)]
@@ -146,7 +152,6 @@ async def create_api_key(
     session.add(record)
     await session.flush()
     return IssuedKey(secret=secret, record=record, mode=mode)
-
 
 
 def _can_delegate(held: frozenset[str], wanted: str) -> bool:
@@ -209,7 +214,8 @@ async def authenticate(
         )
     return TenantContext(
         tenant_id=tenant.id, business_unit_id=unit.id, mode=tenant.mode, region=unit.region,
-        currency=unit.currency, key_id=key.id, permissions=frozenset(key.permissions), tier=key.tier,
+        currency=unit.currency, key_id=key.id, permissions=frozenset(key.permissions),
+        tier=key.tier,
     )  # fmt: skip
 
 

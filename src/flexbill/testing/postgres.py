@@ -47,7 +47,7 @@ class PostgresCluster:
         if os.geteuid() == 0:
             self._user = pwd.getpwnam("postgres")
             os.chown(self.root, self._user.pw_uid, self._user.pw_gid)
-            os.chmod(self.root, 0o755)
+            os.chmod(self.root, 0o755)  # noqa: S103 - the postgres user must enter it
 
     def _run(self, *args: str) -> None:
         command = [str(self.binaries / args[0]), *args[1:]]

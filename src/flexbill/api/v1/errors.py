@@ -131,7 +131,10 @@ async def _on_http_error(request: Request, error: Exception) -> Response:
     if error.status_code == 404:
         code, message = "NOT_FOUND", f"No route matches {request.method} {request.url.path}"
     elif error.status_code == 405:
-        code, message = "METHOD_NOT_ALLOWED", f"{request.method} is not allowed on {request.url.path}"
+        code, message = (
+            "METHOD_NOT_ALLOWED",
+            f"{request.method} is not allowed on {request.url.path}",
+        )
     else:
         code, message = "HTTP_ERROR", str(error.detail)
     response = V1JSONResponse(envelope(code, message), status_code=error.status_code)

@@ -43,7 +43,8 @@ class IdempotentReplay(Exception):
 def rate_limited(quota: Quota) -> FlexbillError:
     return FlexbillError(
         "RATE_LIMITED",
-        f"Rate limit of {quota.limit} requests per minute exceeded; retry after {quota.retry_after} s",
+        f"Rate limit of {quota.limit} requests per minute exceeded; "
+        f"retry after {quota.retry_after} s",
         data={"retry_after": quota.retry_after},
     )
 

@@ -40,7 +40,9 @@ def list_query(
 ) -> ListQuery:
     filters = {k: v for k, v in request.query_params.items() if k not in PAGING_PARAMETERS}
     return ListQuery(
-        page=PageRequest(limit=limit, start_after=start_after or None, sort_by=sort_by, sort_dir=sort_dir),
+        page=PageRequest(
+            limit=limit, start_after=start_after or None, sort_by=sort_by, sort_dir=sort_dir
+        ),
         filters=filters,
     )
 
@@ -48,7 +50,13 @@ def list_query(
 def filter_docs(parameters: Mapping[str, str], *, custom_fields: bool = False) -> dict[str, Any]:
     """OpenAPI entries for the filter parameters a list accepts (validated by its FilterSet)."""
     documented = [
-        {"name": name, "in": "query", "required": False, "schema": {"type": "string"}, "description": text}
+        {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": text,
+        }
         for name, text in parameters.items()
     ]
     if custom_fields:

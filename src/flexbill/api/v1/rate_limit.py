@@ -40,7 +40,9 @@ class RateLimitMiddleware:
                 f"ip:{address}", self.runtime.settings.rate_limit_anonymous_per_minute
             )
             if not quota.allowed:
-                await error_response(rate_limited(quota))(scope, receive, _with_headers(send, quota))
+                await error_response(rate_limited(quota))(
+                    scope, receive, _with_headers(send, quota)
+                )
                 return
         sender = _with_headers(send, quota)
         for message in held:

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -124,9 +123,7 @@ def upgrade() -> None:
             ["tenant_id"], ["tenants.id"], name=op.f("fk_customers_tenant_id_tenants")
         ),
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_customers")),
-        sa.UniqueConstraint(
-            "tenant_id", "email", name=op.f("uq_customers_tenant_id_email")
-        ),
+        sa.UniqueConstraint("tenant_id", "email", name=op.f("uq_customers_tenant_id_email")),
     )
     with op.batch_alter_table("customers", schema=None) as batch_op:
         batch_op.create_index(
@@ -179,9 +176,7 @@ def upgrade() -> None:
             ["tenants.id"],
             name=op.f("fk_idempotency_records_tenant_id_tenants"),
         ),
-        sa.PrimaryKeyConstraint(
-            "tenant_id", "key", name=op.f("pk_idempotency_records")
-        ),
+        sa.PrimaryKeyConstraint("tenant_id", "key", name=op.f("pk_idempotency_records")),
     )
 
 

@@ -1,4 +1,7 @@
-"""API key bodies of the /v1 face (a flexbill addition: FlexPortal manages keys in its dashboard)."""
+"""API key bodies of the /v1 face.
+
+A flexbill addition: FlexPortal manages keys in its dashboard.
+"""
 
 from __future__ import annotations
 

@@ -59,7 +59,9 @@ async def list_customers(
 
 
 @router.post("", response_model=CustomerResult, status_code=201)
-async def create_customer(ctx: Writer, session: Session, body: CustomerCreateBody) -> V1JSONResponse:
+async def create_customer(
+    ctx: Writer, session: Session, body: CustomerCreateBody
+) -> V1JSONResponse:
     """Create a customer (a flexbill addition: FlexPortal creates customers from orders).
 
     The e-mail is unique within the business unit; a second customer with the same e-mail
@@ -98,7 +100,9 @@ async def update_customer(
     """
     if body.customer_id != customerId:
         raise ValidationFailed.field(
-            "customerId", "customerId in the body must match the customerId in the path", "invalid_string"
+            "customerId",
+            "customerId in the body must match the customerId in the path",
+            "invalid_string",
         )
     customer = await service.update_customer(session, ctx, customerId, body.to_domain())
     return respond(

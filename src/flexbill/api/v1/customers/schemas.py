@@ -120,10 +120,10 @@ class CustomerBody(V1Model):
         return cls(
             customer_id=customer.id, tenant_id=ctx.business_unit_id, email=customer.email,
             first_name=customer.first_name, last_name=customer.last_name,
-            customer_type=customer.customer_type,  # type: ignore[arg-type]
+            customer_type=customer.customer_type,
             total_orders=customer.total_orders, total_devices_rented=customer.total_devices_rented,
             total_monthly_revenue=to_major(customer.total_monthly_revenue, currency),
-            status=customer.status,  # type: ignore[arg-type]
+            status=customer.status,
             order_ids=list(customer.order_ids), rental_ids=list(customer.rental_ids),
             created_by=customer.created_by, company=customer.company, phone=customer.phone,
             custom_fields=dict(customer.custom_fields),

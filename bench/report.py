@@ -1,0 +1,221 @@
+"""Results: the records one run produces, the markdown table, ``bench/README.md`` and
+``bench/results/latest.json``.
+
+The README is rewritten by every run so that the figures in the repository are always the
+latest measured ones, next to the method that produced them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+# The issue's target: a single authenticated read should reach at least half of what the
+# same stack serves without auth or database.
+TARGET_RATIO = 0.5
+TARGET_SCENARIO = "single read"
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One load run against one path, plus the server's state right after it."""
+
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: int
+    seconds: float
+    client_cpu_share: float  # fraction of one core the load generator used
+    server_cpu_share: float  # fraction of one core the server process used
+    server_cpu_us_per_request: float
+    rss_mib_after: float
+    hwm_mib_after: float
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    backend: str
+    scenario: str
+    path: str
+    body_bytes: int
+    real: Measurement
+    baseline: Measurement
+
+    @property
+    def ratio(self) -> float:
+        return self.real.rps / self.baseline.rps if self.baseline.rps else math.nan
+
+
+@dataclass(frozen=True)
+class Settings:
+    mode: str  # "full" or "quick"
+    connections: int
+    warmup_seconds: float
+    duration_seconds: float
+    customers: int
+
+
+@dataclass
+class Run:
+    date: str
+    settings: Settings
+    machine: dict[str, str]
+    results: list[ScenarioResult] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # backend -> reason
+    seeding: dict[str, float] = field(default_factory=dict)  # backend -> customers per second
+
+
+def _number(value: float, digits: int = 0) -> str:
+    return "n/a" if math.isnan(value) else f"{value:,.{digits}f}"
+
+
+def results_table(results: list[ScenarioResult]) -> str:
+    rows = [
+        "| backend | scenario | body bytes | rps | p50 ms | p99 ms | baseline rps "
+        "| ratio vs baseline | server RSS MB after | server peak RSS MB |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        rows.append(
+            f"| {r.backend} | {r.scenario} | {r.body_bytes:,} | {_number(r.real.rps)} "
+            f"| {_number(r.real.p50_ms, 2)} | {_number(r.real.p99_ms, 2)} "
+            f"| {_number(r.baseline.rps)} | {_number(r.ratio, 2)} "
+            f"| {_number(r.real.rss_mib_after, 1)} | {_number(r.real.hwm_mib_after, 1)} |"
+        )
+    return "\n".join(rows)
+
+
+def details_table(results: list[ScenarioResult]) -> str:
+    """What explains the headline: where the server's CPU goes and who was the bottleneck."""
+    rows = [
+        "| backend | scenario | baseline p50 ms | baseline p99 ms | server CPU µs/request "
+        "| baseline server CPU µs/request | server CPU busy | client CPU busy | errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        rows.append(
+            f"| {r.backend} | {r.scenario} | {_number(r.baseline.p50_ms, 2)} "
+            f"| {_number(r.baseline.p99_ms, 2)} | {_number(r.real.server_cpu_us_per_request)} "
+            f"| {_number(r.baseline.server_cpu_us_per_request)} "
+            f"| {_number(r.real.server_cpu_share * 100)} % "
+            f"| {_number(r.real.client_cpu_share * 100)} % "
+            f"| {r.real.errors + r.baseline.errors} |"
+        )
+    return "\n".join(rows)
+
+
+def verdict(results: list[ScenarioResult]) -> list[str]:
+    lines = []
+    for r in results:
+        if r.scenario != TARGET_SCENARIO:
+            continue
+        met = "met" if r.ratio >= TARGET_RATIO else "**not met**"
+        lines.append(
+            f"- {r.backend}: the single read reaches {_number(r.ratio, 2)} of the baseline's "
+            f"throughput (target ≥ {TARGET_RATIO}): {met}."
+        )
+    return lines
+
+
+def _readme(run: Run) -> str:
+    s = run.settings
+    machine = ", ".join(f"{k}: {v}" for k, v in run.machine.items())
+    skipped = "".join(f"\n- {backend} was skipped: {why}" for backend, why in run.skipped.items())
+    seeding = ", ".join(f"{b} {_number(rate)} customers/s" for b, rate in run.seeding.items())
+    return f"""# Benchmarks
+
+`make bench` (or `python -m bench.run` from the repository root) measures how fast flexbill
+answers customer reads, each beside a **baseline**: the same server process, framework and
+middleware answering a static JSON body of the same size, without auth or database
+(`GET /bench/static/<bytes>`, mounted only when `FLEXBILL_BENCH_BASELINE=true`). The ratio
+real ÷ baseline says what flexbill's own work costs — auth, rate limiting, the unit of work,
+the query, serialization — independently of how fast the machine is.
+
+## What is measured
+
+| scenario | request |
+|---|---|
+| single read | `GET /v1/customers/{{id}}`, cycling over all seeded customers |
+| page of 100 | `GET /v1/customers?limit=100` (the first page, newest first) |
+
+For each backend (SQLite in a fresh temporary file; PostgreSQL in a throwaway cluster from
+`flexbill.testing.postgres`) the run
+
+1. bootstraps a tenant and key with `flexbill bootstrap --json`, starts `flexbill serve` on a
+   free loopback port with the rate limits raised out of reach, and waits for `/v1/health`;
+2. creates {s.customers:,} customers through `POST /v1/customers`;
+3. per scenario, fetches the real response once to learn its size, then loads
+   `/bench/static/<that size>` (baseline) and then the real endpoint;
+4. reads the server process's `VmRSS` and `VmHWM` from `/proc/<pid>/status` after each load.
+
+The load generator (`bench/loadgen.py`) is a small asyncio HTTP/1.1 keep-alive client on raw
+sockets ({run.machine.get("event loop", "asyncio")}): {s.connections} connections, each with one
+request in flight, for {s.duration_seconds:g} s after a {s.warmup_seconds:g} s warm-up. A
+request counts when its response completes inside the measured window; p50 and p99 are
+nearest-rank percentiles of those requests' latencies. The same request headers
+(`Authorization`, `Tenant-ID`) are sent to the baseline, which ignores them.
+
+**Machine:** client and server share one machine with 2 cores, so the client's CPU is taken
+from the server's and the absolute figures are lower than on a dedicated server; the ratios
+are the figures to compare between runs. The server is one uvicorn process (one core at
+most); PostgreSQL's own processes run on the same cores. uvicorn's access log is on (as in
+`flexbill serve`) for the baseline and the real endpoints alike.
+
+## How to run
+
+```sh
+make bench                                   # full run, both backends; rewrites this file
+.venv/bin/python -m bench.run --quick        # shorter loads, fewer customers
+.venv/bin/python -m bench.run --backends sqlite
+```
+
+Raw figures of the latest run are written to `bench/results/latest.json` (not committed).
+
+## Target
+
+A single read should reach at least **{TARGET_RATIO}** of the baseline's throughput.
+
+{chr(10).join(verdict(run.results)) or "- no single-read result in this run."}{skipped}
+
+## Latest results
+
+Run of {run.date} ({s.mode}: {s.connections} connections, {s.warmup_seconds:g} s warm-up +
+{s.duration_seconds:g} s measured per load, {s.customers:,} customers). {machine}.
+
+{results_table(run.results)}
+
+RSS and peak RSS are the server process's after the real endpoint's load; MB = MiB.
+
+Details — server CPU is the flexbill process only (not PostgreSQL's); "busy" is the share of
+one core used during the measured window:
+
+{details_table(run.results)}
+
+Seeding through the API: {seeding or "n/a"}.
+"""
+
+
+def _finite(value: Any) -> Any:
+    """NaN becomes null: strict JSON readers refuse ``NaN``."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def write(run: Run, readme: Path | None, results_json: Path) -> None:
+    """Write the JSON record and, unless ``readme`` is None, the README."""
+    results_json.parent.mkdir(parents=True, exist_ok=True)
+    data: dict[str, Any] = asdict(run)
+    for record, result in zip(data["results"], run.results, strict=True):
+        record["ratio"] = result.ratio
+    results_json.write_text(json.dumps(_finite(data), indent=2) + "\n")
+    if readme is not None:
+        readme.write_text(_readme(run))

@@ -1,0 +1,79 @@
+"""The `flexbill` command as a script would use it, on both databases."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+FLEXBILL = str(Path(sys.executable).parent / "flexbill")
+
+
+def run(database_url: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "FLEXBILL_DATABASE_URL": database_url, "FLEXBILL_REGION": "us"}
+    result = subprocess.run([FLEXBILL, *args], env=env, capture_output=True, text=True, timeout=120)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def run_json(database_url: str, *args: str) -> Any:
+    return json.loads(run(database_url, *args, "--json").stdout)
+
+
+def test_bootstrap_then_keys(database_url: str) -> None:
+    first = run_json(database_url, "bootstrap")
+    assert set(first) == {"tenantId", "apiKey", "testApiKey"}
+    assert first["apiKey"].startswith("pk_live_us_")
+    assert first["testApiKey"].startswith("pk_test_us_")
+    again = run_json(database_url, "bootstrap")
+    assert again["tenantId"] == first["tenantId"]  # the business unit is created only once
+    assert again["apiKey"] != first["apiKey"]  # but every run issues fresh keys
+
+    tenant = first["tenantId"]
+    created = run_json(
+        database_url, "api-keys", "create", "--tenant", tenant, "--mode", "test", "--tier",
+        "starter", "--permission", "customers:read", "--permission", "customers:write",
+        "--allow-ip", "10.0.0.0/8",
+    )  # fmt: skip
+    assert created["apiKey"].startswith("pk_test_us_")
+    listed = run_json(database_url, "api-keys", "list", "--tenant", tenant)["apiKeys"]
+    mine = next(k for k in listed if k["keyId"] == created["keyId"])
+    assert mine["permissions"] == ["customers:read", "customers:write"]
+    assert (mine["mode"], mine["tier"], mine["allowedIps"]) == ("test", "starter", ["10.0.0.0/8"])
+    assert created["apiKey"] not in json.dumps(listed)
+
+    revoked = run_json(database_url, "api-keys", "revoke", created["keyId"], "--tenant", tenant)
+    assert revoked["revokedAt"] is not None
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["--permission", "customers:teleport"], "VALIDATION_ERROR"),
+        (["--mode", "staging"], "VALIDATION_ERROR"),
+        (["--allow-ip", "999.1.1.1"], "VALIDATION_ERROR"),
+    ],
+)
+def test_errors_exit_non_zero_with_a_json_error(
+    database_url: str, args: list[str], code: str
+) -> None:
+    tenant = run_json(database_url, "bootstrap")["tenantId"]
+    result = run(
+        database_url, "api-keys", "create", "--tenant", tenant, *args, "--json", check=False
+    )
+    assert result.returncode == 1
+    assert json.loads(result.stderr)["error"]["code"] == code
+    assert result.stdout == ""
+
+
+def test_unknown_business_unit(database_url: str) -> None:
+    run(database_url, "migrate")
+    result = run(database_url, "api-keys", "create", "--tenant", "bu_nope", "--json", check=False)
+    assert result.returncode == 1
+    assert json.loads(result.stderr)["error"]["code"] == "NOT_FOUND"
