@@ -12,7 +12,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, cast, func
+from sqlalchemy import ColumnElement, Select, String, cast
 from sqlalchemy.orm import InstrumentedAttribute
 
 from flexbill.core.errors import ErrorDetail, ValidationFailed
@@ -37,12 +37,11 @@ class Filter:
     condition: Callable[[str], Condition]
 
 
-def equals(name: str, column: InstrumentedAttribute[Any]) -> Filter:
-    return Filter(name, lambda value: column == value)
-
-
-def equals_ignoring_case(name: str, column: InstrumentedAttribute[str]) -> Filter:
-    return Filter(name, lambda value: func.lower(column) == value.strip().lower())
+def equals(
+    name: str, column: InstrumentedAttribute[Any], normalize: Callable[[str], Any] = str
+) -> Filter:
+    """Exact match; ``normalize`` brings the text into the form the column stores."""
+    return Filter(name, lambda value: column == normalize(value))
 
 
 def one_of(name: str, column: InstrumentedAttribute[Any], allowed: Collection[str]) -> Filter:

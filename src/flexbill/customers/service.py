@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flexbill.core.errors import Conflict, InvalidState
-from flexbill.core.filtering import FilterSet, boolean, equals_ignoring_case, one_of
+from flexbill.core.filtering import FilterSet, boolean, equals, one_of
 from flexbill.core.ids import new_id
 from flexbill.core.pagination import Page, PageRequest, SortOrders, paginate
 from flexbill.core.repository import TenantRepository
@@ -58,6 +58,10 @@ class CustomerChanges:
     shipping_address: Address | None = None
 
 
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
 class Customers(TenantRepository[Customer]):
     model = Customer
     noun = "Customer"
@@ -83,16 +87,12 @@ SORT_ORDERS = SortOrders(
 FILTERS = FilterSet(
     one_of("status", Customer.status, tuple(CustomerStatus)),
     one_of("customerType", Customer.customer_type, tuple(CustomerType)),
-    equals_ignoring_case("email", Customer.email),
+    equals("email", Customer.email, normalize=normalize_email),
     boolean(
         "hasActiveRentals", Customer.total_devices_rented > 0, Customer.total_devices_rented == 0
     ),
     custom_fields=Customer.custom_fields,
 )
-
-
-def normalize_email(email: str) -> str:
-    return email.strip().lower()
 
 
 def _address(address: Address | None) -> dict[str, Any] | None:
