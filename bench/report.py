@@ -152,18 +152,19 @@ For each backend (SQLite in a fresh temporary file; PostgreSQL in a throwaway cl
    `/bench/static/<that size>` (baseline) and then the real endpoint;
 4. reads the server process's `VmRSS` and `VmHWM` from `/proc/<pid>/status` after each load.
 
-The load generator (`bench/loadgen.py`) is a small asyncio HTTP/1.1 keep-alive client on raw
-sockets ({run.machine.get("event loop", "asyncio")}): {s.connections} connections, each with one
-request in flight, for {s.duration_seconds:g} s after a {s.warmup_seconds:g} s warm-up. A
-request counts when its response completes inside the measured window; p50 and p99 are
-nearest-rank percentiles of those requests' latencies. The same request headers
-(`Authorization`, `Tenant-ID`) are sent to the baseline, which ignores them.
+The load generator (`bench/loadgen.py`) is a small asyncio HTTP/1.1 keep-alive client on
+raw sockets ({run.machine.get("event loop", "asyncio")}). It keeps {s.connections} connections busy,
+one request in flight on each, for {s.duration_seconds:g} s after a {s.warmup_seconds:g} s
+warm-up. A request counts when its response completes inside the measured window; p50 and
+p99 are nearest-rank percentiles of those requests' latencies. The baseline gets the same
+request headers (`Authorization`, `Tenant-ID`), and ignores them.
 
-**Machine:** client and server share one machine with 2 cores, so the client's CPU is taken
-from the server's and the absolute figures are lower than on a dedicated server; the ratios
-are the figures to compare between runs. The server is one uvicorn process (one core at
-most); PostgreSQL's own processes run on the same cores. uvicorn's access log is on (as in
-`flexbill serve`) for the baseline and the real endpoints alike.
+**Machine:** client and server share one machine ({run.machine.get("cores", "?")} cores), so
+the client's CPU is taken from the server's and the absolute figures are lower than on a
+dedicated server; the ratios are the figures to compare between runs. The server is one
+uvicorn process (one core at most); PostgreSQL's own processes run on the same cores.
+uvicorn's access log is on (as in `flexbill serve`) for the baseline and the real endpoints
+alike.
 
 ## How to run
 
@@ -183,8 +184,9 @@ A single read should reach at least **{TARGET_RATIO}** of the baseline's through
 
 ## Latest results
 
-Run of {run.date} ({s.mode}: {s.connections} connections, {s.warmup_seconds:g} s warm-up +
-{s.duration_seconds:g} s measured per load, {s.customers:,} customers). {machine}.
+Run of {run.date}: {s.mode} run, {s.connections} connections, {s.warmup_seconds:g} s
+warm-up + {s.duration_seconds:g} s measured per load, {s.customers:,} customers.
+Machine: {machine}.
 
 {results_table(run.results)}
 
