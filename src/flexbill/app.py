@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from starlette.responses import Response
 
 from flexbill import __version__
-from flexbill.api import docs
+from flexbill.api import docs, openapi
 from flexbill.api import v1 as v1_face
 from flexbill.api.runtime import Runtime
 from flexbill.api.unit_of_work import UnitOfWorkMiddleware
@@ -19,6 +19,7 @@ from flexbill.api.v1.rate_limit import RateLimitMiddleware
 from flexbill.config import Settings, get_settings
 from flexbill.core.db import Database
 from flexbill.core.ratelimit import create_rate_limiter
+from flexbill.tenancy.key_cache import KeyCache
 
 DESCRIPTION = """
 flexbill speaks FlexPortal's `/v1` API. Every request carries
@@ -32,7 +33,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     database = Database(settings.database_url)
     rt = Runtime(
-        settings=settings, database=database, limiter=create_rate_limiter(settings.redis_url)
+        settings=settings,
+        database=database,
+        limiter=create_rate_limiter(settings.redis_url),
+        key_cache=KeyCache(settings.auth_cache_seconds),
     )
 
     @asynccontextmanager
@@ -64,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_exception_handler(IdempotentReplay, replay)
     docs.install(app)
+    openapi.install(app)
     if settings.bench_baseline:
         from flexbill.api import bench_baseline
 

@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     # per-address budget, which also slows down anyone guessing keys.
     rate_limit_anonymous_per_minute: int = Field(default=300, ge=1)
 
+    # How long an API process reuses what it read about a key (see tenancy/key_cache.py);
+    # 0 reads the database on every request.
+    auth_cache_seconds: float = Field(default=5.0, ge=0)
+
     idempotency_ttl_hours: int = Field(default=24, ge=1)
 
     # Serve a static JSON endpoint used by bench/ as the same-stack baseline.

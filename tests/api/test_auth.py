@@ -33,14 +33,23 @@ async def test_unknown_or_malformed_key(
     assert error_code(response) == "INVALID_TOKEN"
 
 
-async def test_revoked_key(api: Api, database: Database, tenant: Tenant) -> None:
+async def test_key_revoked_elsewhere_stops_working_within_the_cache_time(
+    api: Api, database: Database, tenant: Tenant
+) -> None:
+    """A revocation by another process (here: the service, as the CLI does) is seen once
+    this process's cached grant is older than FLEXBILL_AUTH_CACHE_SECONDS (5 s)."""
     key = await issue_key(database, tenant)
-    assert (await api.with_key(key).get("/v1/customers")).status_code == 200
+    start = clock.now()
+    with clock.frozen(start):
+        assert (await api.with_key(key).get("/v1/customers")).status_code == 200
     async with database.transaction() as session:
         keys = await tenancy.list_api_keys(session, business_unit_id=tenant.id)
         key_id = next(k.id for k, _ in keys if key.startswith(k.display_prefix) and k.name == "")
         await tenancy.revoke_api_key(session, business_unit_id=tenant.id, key_id=key_id)
-    response = await api.with_key(key).get("/v1/customers")
+    with clock.frozen(start + timedelta(seconds=4)):
+        assert (await api.with_key(key).get("/v1/customers")).status_code == 200
+    with clock.frozen(start + timedelta(seconds=5)):
+        response = await api.with_key(key).get("/v1/customers")
     assert response.status_code == 401
     assert error_code(response) == "INVALID_TOKEN"
 

@@ -47,7 +47,7 @@ async def test_unexpected_error_is_a_500_without_internals_and_rolls_back(
     app: FastAPI, api: Api, tenant: Tenant
 ) -> None:
     async def explode(request: Request) -> None:
-        session = request_session(request)
+        session = await request_session(request)
         session.add(
             Customer(
                 tenant_id="tnl_x", id="cust_ghost", email="ghost@example.com", first_name="G",

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from flexbill.config import Settings
 from flexbill.core.db import Database
 from flexbill.core.ratelimit import RateLimiter
+from flexbill.tenancy.key_cache import KeyCache
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,7 @@ class Runtime:
     settings: Settings
     database: Database
     limiter: RateLimiter
+    key_cache: KeyCache
 
 
 def runtime(request: Request) -> Runtime:

@@ -23,7 +23,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 BeforeCommit = Callable[[int, bytes], Awaitable[None]]
 
 
-def request_session(request: Request) -> AsyncSession:
+async def request_session(request: Request) -> AsyncSession:
     """The request's session (a FastAPI dependency)."""
     session: AsyncSession = request.state.session
     return session
@@ -59,7 +59,9 @@ class UnitOfWorkMiddleware:
                 await session.rollback()
                 raise
             status = next(m["status"] for m in held if m["type"] == "http.response.start")
-            if status < 400:
+            if not write:
+                pass  # autocommit reads: nothing to commit or roll back
+            elif status < 400:
                 body = b"".join(
                     m.get("body", b"") for m in held if m["type"] == "http.response.body"
                 )

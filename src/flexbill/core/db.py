@@ -1,9 +1,11 @@
 """Engines and sessions. One request, job or CLI command is one transaction.
 
+Reads and writes use separate engines. Read sessions run in autocommit mode: a GET needs
+no BEGIN/COMMIT round trips, and each of its statements sees committed data.
+
 SQLite allows one writer at a time. Write transactions therefore start with
-``BEGIN IMMEDIATE`` on a dedicated engine, so concurrent writers queue on SQLite's busy
-timeout instead of failing when a read lock cannot be upgraded; reads use a deferred
-``BEGIN`` and run in parallel with the writer under WAL. PostgreSQL needs none of this.
+``BEGIN IMMEDIATE``, so concurrent writers queue on SQLite's busy timeout instead of failing
+when a read lock cannot be upgraded; reads run in parallel with the writer under WAL.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from flexbill.core import sqlite_inline
 
 DatabaseKind = Literal["sqlite", "postgresql"]
 
@@ -42,8 +46,14 @@ def database_kind(url: URL) -> DatabaseKind:
     return "sqlite" if url.get_backend_name() == "sqlite" else "postgresql"
 
 
-def _sqlite_engine(url: URL, begin_statement: str) -> AsyncEngine:
-    engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+def _sqlite_engine(url: URL, begin_statement: str | None, pool_size: int) -> AsyncEngine:
+    engine = create_async_engine(
+        url,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_reset_on_return="rollback" if begin_statement else None,
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:
@@ -57,7 +67,8 @@ def _sqlite_engine(url: URL, begin_statement: str) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(connection: Any) -> None:
-        connection.exec_driver_sql(begin_statement)
+        if begin_statement:
+            connection.exec_driver_sql(begin_statement)
 
     return engine
 
@@ -71,12 +82,16 @@ class Database:
         if self.kind == "sqlite":
             if self.url.database:
                 Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
-            self.read_engine = _sqlite_engine(self.url, "BEGIN")
-            self.write_engine = _sqlite_engine(self.url, "BEGIN IMMEDIATE")
-        else:
-            self.read_engine = self.write_engine = create_async_engine(
-                self.url, pool_size=10, max_overflow=20, pool_pre_ping=True
+            self.read_engine = _sqlite_engine(
+                self.url.set(drivername=sqlite_inline.DRIVERNAME), None, pool_size=16
             )
+            self.write_engine = _sqlite_engine(self.url, "BEGIN IMMEDIATE", pool_size=4)
+        else:
+            self.read_engine = create_async_engine(
+                self.url, pool_size=10, max_overflow=10, isolation_level="AUTOCOMMIT",
+                pool_reset_on_return=None,
+            )  # fmt: skip
+            self.write_engine = create_async_engine(self.url, pool_size=10, max_overflow=10)
         self._readers = async_sessionmaker(self.read_engine, expire_on_commit=False)
         self._writers = async_sessionmaker(self.write_engine, expire_on_commit=False)
 
@@ -96,5 +111,4 @@ class Database:
 
     async def dispose(self) -> None:
         await self.read_engine.dispose()
-        if self.write_engine is not self.read_engine:
-            await self.write_engine.dispose()
+        await self.write_engine.dispose()

@@ -40,10 +40,11 @@ class TenantRepository(Generic[M]):
         return select(self.model).where(self._column("tenant_id") == self.tenant_id)
 
     async def find(self, row_id: str, *, for_update: bool = False) -> M | None:
-        statement = self.select().where(self._column("id") == row_id)
-        if for_update:
-            statement = statement.with_for_update()
-        return (await self.session.scalars(statement)).one_or_none()
+        # The primary key is (tenant_id, id): a lookup by key cannot leave the tenant, and
+        # the ORM's cached by-key load is much cheaper than building a statement.
+        return await self.session.get(
+            self.model, (self.tenant_id, row_id), with_for_update=for_update or None
+        )
 
     async def get(self, row_id: str, *, for_update: bool = False) -> M:
         row = await self.find(row_id, for_update=for_update)

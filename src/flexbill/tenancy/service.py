@@ -18,6 +18,7 @@ from flexbill.core.pagination import Page, PageRequest, SortOrders, paginate
 from flexbill.tenancy import keys
 from flexbill.tenancy import permissions as perms
 from flexbill.tenancy.context import TenantContext
+from flexbill.tenancy.key_cache import KeyCache, KeyGrant
 from flexbill.tenancy.models import ApiKey, BusinessUnit, Mode, Organization, RateTier, Tenant
 
 REGION_CURRENCIES = {"eu": "EUR", "us": "USD", "qatar": "QAR", "uk": "GBP", "ca": "CAD"}
@@ -176,46 +177,76 @@ async def list_api_keys(
 
 
 async def revoke_api_key(
-    session: AsyncSession, *, business_unit_id: str, key_id: str, mode: str | None = None
+    session: AsyncSession,
+    *,
+    business_unit_id: str,
+    key_id: str,
+    mode: str | None = None,
+    cache: KeyCache | None = None,
 ) -> tuple[ApiKey, str]:
     for key, key_mode in await list_api_keys(session, business_unit_id=business_unit_id, mode=mode):
         if key.id == key_id:
             if key.revoked_at is None:
                 key.revoked_at = clock.now()
                 await session.flush()
+            if cache is not None:
+                cache.forget(key.id)
             return key, key_mode
     raise NotFound("API key", key_id)
 
 
-async def authenticate(
-    session: AsyncSession, *, secret: str, business_unit_id: str | None, client_ip: str | None
-) -> TenantContext:
-    """Resolve a presented key to the tenant it acts in, or raise the seed's auth errors."""
+async def _read_grant(session: AsyncSession, digest: str) -> KeyGrant | None:
     statement = (
-        select(ApiKey, Tenant, BusinessUnit)
+        select(
+            ApiKey.id, ApiKey.tenant_id, Tenant.business_unit_id, Tenant.mode, BusinessUnit.region,
+            BusinessUnit.currency, ApiKey.permissions, ApiKey.tier, ApiKey.allowed_ips,
+            ApiKey.expires_at, ApiKey.revoked_at,
+        )
         .join(Tenant, Tenant.id == ApiKey.tenant_id)
         .join(BusinessUnit, BusinessUnit.id == Tenant.business_unit_id)
-        .where(ApiKey.secret_digest == keys.digest(secret))
-    )
-    found = (await session.execute(statement)).one_or_none()
-    now = clock.now()
-    if found is None:
-        raise FlexbillError("INVALID_TOKEN", "API key is invalid or expired")
-    key, tenant, unit = found
-    if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
+        .where(ApiKey.secret_digest == digest)
+    )  # fmt: skip
+    row = (await session.execute(statement)).one_or_none()
+    if row is None:
+        return None
+    return KeyGrant(
+        key_id=row.id, tenant_id=row.tenant_id, business_unit_id=row.business_unit_id,
+        mode=row.mode, region=row.region, currency=row.currency,
+        permissions=frozenset(row.permissions), tier=row.tier,
+        allowed_ips=tuple(row.allowed_ips), expires_at=row.expires_at,
+        revoked=row.revoked_at is not None,
+    )  # fmt: skip
+
+
+async def authenticate(
+    session: AsyncSession,
+    *,
+    secret: str,
+    business_unit_id: str | None,
+    client_ip: str | None,
+    cache: KeyCache | None = None,
+) -> TenantContext:
+    """Resolve a presented key to the tenant it acts in, or raise the seed's auth errors."""
+    digest = keys.digest(secret)
+    grant = cache.get(digest) if cache else None
+    if grant is None:
+        grant = await _read_grant(session, digest)
+        if grant is not None and cache is not None:
+            cache.put(digest, grant)
+    if grant is None or grant.revoked or (grant.expires_at and grant.expires_at <= clock.now()):
         raise FlexbillError("INVALID_TOKEN", "API key is invalid or expired")
     if not business_unit_id:
         raise FlexbillError("NO_TENANT_ACCESS", "Missing Tenant-ID header")
-    if business_unit_id != unit.id:
+    if business_unit_id != grant.business_unit_id:
         raise FlexbillError("NO_TENANT_ACCESS", "This API key has no access to that Tenant-ID")
-    if key.allowed_ips and not _ip_allowed(client_ip, key.allowed_ips):
+    if grant.allowed_ips and not _ip_allowed(client_ip, grant.allowed_ips):
         raise FlexbillError(
             "IP_NOT_ALLOWED", "Requests with this API key are not accepted from this address"
         )
     return TenantContext(
-        tenant_id=tenant.id, business_unit_id=unit.id, mode=tenant.mode, region=unit.region,
-        currency=unit.currency, key_id=key.id, permissions=frozenset(key.permissions),
-        tier=key.tier,
+        tenant_id=grant.tenant_id, business_unit_id=grant.business_unit_id, mode=grant.mode,
+        region=grant.region, currency=grant.currency, key_id=grant.key_id,
+        permissions=grant.permissions, tier=grant.tier,
     )  # fmt: skip
 
 

@@ -22,7 +22,7 @@ class ListQuery:
     filters: dict[str, str]
 
 
-def list_query(
+async def list_query(
     request: Request,
     limit: Annotated[
         int, Query(ge=1, le=MAX_LIMIT, description=f"Items per page (max {MAX_LIMIT})")

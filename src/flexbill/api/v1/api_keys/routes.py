@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
+from starlette.requests import Request
 
+from flexbill.api.runtime import runtime
 from flexbill.api.v1.api_keys.schemas import (
     ApiKeyBody,
     ApiKeyCreateBody,
@@ -13,28 +15,27 @@ from flexbill.api.v1.api_keys.schemas import (
     ApiKeyList,
     ApiKeyResult,
 )
-from flexbill.api.v1.guard import Session, require
+from flexbill.api.v1.guard import Call, require
 from flexbill.api.v1.pagination import ListQuery, list_query
 from flexbill.api.v1.responses import V1JSONResponse, respond
 from flexbill.tenancy import permissions
 from flexbill.tenancy import service as tenancy
-from flexbill.tenancy.context import TenantContext
 
 router = APIRouter(prefix="/api-keys", tags=["API keys"])
 
-Admin = Annotated[TenantContext, Depends(require(permissions.ADMIN))]
+Admin = Annotated[Call, Depends(require(permissions.ADMIN))]
 
 
 @router.get("", response_model=ApiKeyList)
 async def list_api_keys(
-    ctx: Admin, session: Session, query: Annotated[ListQuery, Depends(list_query)]
+    call: Admin, query: Annotated[ListQuery, Depends(list_query)]
 ) -> V1JSONResponse:
     """List the API keys of this business unit's environment (live keys for a live key,
     test keys for a test key). Secrets are never shown again; `prefix` helps recognise a key."""
-    page = await tenancy.list_tenant_api_keys(session, ctx, query.page)
+    page = await tenancy.list_tenant_api_keys(call.session, call.ctx, query.page)
     return respond(
         ApiKeyList(
-            api_keys=[ApiKeyBody.of(key, ctx.mode) for key in page.items],
+            api_keys=[ApiKeyBody.of(key, call.ctx.mode) for key in page.items],
             count=len(page.items),
             limit=page.limit,
             has_more=page.has_more,
@@ -44,12 +45,13 @@ async def list_api_keys(
 
 
 @router.post("", response_model=ApiKeyCreated, status_code=201)
-async def create_api_key(ctx: Admin, session: Session, body: ApiKeyCreateBody) -> V1JSONResponse:
+async def create_api_key(call: Admin, body: ApiKeyCreateBody) -> V1JSONResponse:
     """Create a key in the caller's environment. Permissions are `<resource>:read`,
     `<resource>:write`, `admin` and `*`; a key can only grant permissions it holds.
     The secret (`apiKey`) is returned once and cannot be retrieved later."""
+    ctx = call.ctx
     issued = await tenancy.create_api_key(
-        session, business_unit_id=ctx.business_unit_id, mode=ctx.mode,
+        call.session, business_unit_id=ctx.business_unit_id, mode=ctx.mode,
         permissions=body.permissions, tier=body.tier, allowed_ips=body.allowed_ips,
         expires_at=body.expires_at, name=body.name, granted_by=ctx,
     )  # fmt: skip
@@ -65,11 +67,17 @@ async def create_api_key(ctx: Admin, session: Session, body: ApiKeyCreateBody) -
 
 
 @router.delete("/{keyId}", response_model=ApiKeyResult)
-async def revoke_api_key(keyId: str, ctx: Admin, session: Session) -> V1JSONResponse:  # noqa: N803
-    """Revoke a key at once. Requests that use it then fail with `401 INVALID_TOKEN`."""
+async def revoke_api_key(
+    keyId: str,  # noqa: N803
+    call: Admin,
+    request: Request,
+) -> V1JSONResponse:
+    """Revoke a key. Requests that use it then fail with `401 INVALID_TOKEN` (at once on
+    this server; other API processes notice within `FLEXBILL_AUTH_CACHE_SECONDS`)."""
     key, mode = await tenancy.revoke_api_key(
-        session, business_unit_id=ctx.business_unit_id, key_id=keyId, mode=ctx.mode
-    )
+        call.session, business_unit_id=call.ctx.business_unit_id, key_id=keyId, mode=call.ctx.mode,
+        cache=runtime(request).key_cache,
+    )  # fmt: skip
     return respond(
         ApiKeyResult(message="API key revoked", key_id=key.id, key=ApiKeyBody.of(key, mode))
     )

@@ -13,17 +13,16 @@ from flexbill.api.v1.customers.schemas import (
     CustomerResult,
     CustomerUpdateBody,
 )
-from flexbill.api.v1.guard import Session, require
+from flexbill.api.v1.guard import Call, require
 from flexbill.api.v1.pagination import ListQuery, filter_docs, list_query
 from flexbill.api.v1.responses import V1JSONResponse, respond
 from flexbill.core.errors import ValidationFailed
 from flexbill.customers import service
-from flexbill.tenancy.context import TenantContext
 
 router = APIRouter(prefix="/customers", tags=["Customers"])
 
-Reader = Annotated[TenantContext, Depends(require("customers:read"))]
-Writer = Annotated[TenantContext, Depends(require("customers:write"))]
+Reader = Annotated[Call, Depends(require("customers:read"))]
+Writer = Annotated[Call, Depends(require("customers:write"))]
 
 _FILTERS = filter_docs(
     {
@@ -38,7 +37,7 @@ _FILTERS = filter_docs(
 
 @router.get("", response_model=CustomerList, openapi_extra=_FILTERS)
 async def list_customers(
-    ctx: Reader, session: Session, query: Annotated[ListQuery, Depends(list_query)]
+    call: Reader, query: Annotated[ListQuery, Depends(list_query)]
 ) -> V1JSONResponse:
     """List customers, newest first by default.
 
@@ -46,10 +45,10 @@ async def list_customers(
     `totalMonthlyRevenue` or `totalDevicesRented`. Pass `nextCursor` as `startAfter` to get
     the next page; `nextCursor` is `null` on the last page.
     """
-    page = await service.list_customers(session, ctx, query.filters, query.page)
+    page = await service.list_customers(call.session, call.ctx, query.filters, query.page)
     return respond(
         CustomerList(
-            customers=[CustomerBody.of(c, ctx) for c in page.items],
+            customers=[CustomerBody.of(c, call.ctx) for c in page.items],
             count=len(page.items),
             limit=page.limit,
             has_more=page.has_more,
@@ -59,38 +58,35 @@ async def list_customers(
 
 
 @router.post("", response_model=CustomerResult, status_code=201)
-async def create_customer(
-    ctx: Writer, session: Session, body: CustomerCreateBody
-) -> V1JSONResponse:
+async def create_customer(call: Writer, body: CustomerCreateBody) -> V1JSONResponse:
     """Create a customer (a flexbill addition: FlexPortal creates customers from orders).
 
     The e-mail is unique within the business unit; a second customer with the same e-mail
     is refused with `409 CUSTOMER_EXISTS`.
     """
-    customer = await service.create_customer(session, ctx, body.to_domain())
+    customer = await service.create_customer(call.session, call.ctx, body.to_domain())
     return respond(
         CustomerResult(
             message="Customer created successfully",
             customer_id=customer.id,
-            customer=CustomerBody.of(customer, ctx),
+            customer=CustomerBody.of(customer, call.ctx),
         ),
         status_code=201,
     )
 
 
 @router.get("/{customerId}", response_model=CustomerBody)
-async def get_customer(customerId: str, ctx: Reader, session: Session) -> V1JSONResponse:  # noqa: N803
+async def get_customer(customerId: str, call: Reader) -> V1JSONResponse:  # noqa: N803
     """Retrieve one customer by ID."""
-    customer = await service.get_customer(session, ctx, customerId)
-    return respond(CustomerBody.of(customer, ctx))
+    customer = await service.get_customer(call.session, call.ctx, customerId)
+    return respond(CustomerBody.of(customer, call.ctx))
 
 
 @router.put("/{customerId}", response_model=CustomerResult)
 async def update_customer(
     customerId: str,  # noqa: N803
     body: CustomerUpdateBody,
-    ctx: Writer,
-    session: Session,
+    call: Writer,
 ) -> V1JSONResponse:
     """Update a customer's name, company, phone, type, status and addresses.
 
@@ -104,27 +100,27 @@ async def update_customer(
             "customerId in the body must match the customerId in the path",
             "invalid_string",
         )
-    customer = await service.update_customer(session, ctx, customerId, body.to_domain())
+    customer = await service.update_customer(call.session, call.ctx, customerId, body.to_domain())
     return respond(
         CustomerResult(
             message="Customer updated successfully",
             customer_id=customer.id,
-            customer=CustomerBody.of(customer, ctx),
+            customer=CustomerBody.of(customer, call.ctx),
         )
     )
 
 
 @router.delete("/{customerId}", response_model=CustomerResult)
-async def delete_customer(customerId: str, ctx: Writer, session: Session) -> V1JSONResponse:  # noqa: N803
+async def delete_customer(customerId: str, call: Writer) -> V1JSONResponse:  # noqa: N803
     """Deactivate a customer (soft delete: the status becomes `inactive`).
 
     Refused with `409 CUSTOMER_HAS_ACTIVE_SUBSCRIPTIONS` while the customer rents devices.
     """
-    customer = await service.deactivate_customer(session, ctx, customerId)
+    customer = await service.deactivate_customer(call.session, call.ctx, customerId)
     return respond(
         CustomerResult(
             message="Customer deactivated",
             customer_id=customer.id,
-            customer=CustomerBody.of(customer, ctx),
+            customer=CustomerBody.of(customer, call.ctx),
         )
     )
