@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flexbill.assets import models as assets_models
+from flexbill.catalog import models as catalog_models
 from flexbill.core.models import Base
 from flexbill.customers import models as customers_models
 from flexbill.idempotency import models as idempotency_models
@@ -9,4 +11,11 @@ from flexbill.tenancy import models as tenancy_models
 
 metadata = Base.metadata
 
-__all__ = ["customers_models", "idempotency_models", "metadata", "tenancy_models"]
+__all__ = [
+    "assets_models",
+    "catalog_models",
+    "customers_models",
+    "idempotency_models",
+    "metadata",
+    "tenancy_models",
+]

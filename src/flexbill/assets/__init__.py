@@ -1,0 +1,1 @@
+"""Assets: physical units by serial number, their status and history."""

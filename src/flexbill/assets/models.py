@@ -1,0 +1,1 @@
+"""Asset tables (filled in by the assets work)."""

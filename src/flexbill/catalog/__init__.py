@@ -1,0 +1,1 @@
+"""The catalog: products, their variants and variant pricing per contract length."""
