@@ -38,6 +38,7 @@ class PageRequest:
     start_after: str | None = None
     sort_by: str = "createdAt"
     sort_dir: SortDirection = "desc"
+    max_limit: int = MAX_LIMIT  # a few lists allow more (FlexPortal: variants up to 5000)
 
 
 @dataclass(frozen=True)
