@@ -99,7 +99,14 @@ def serve(
     settings = get_settings()
     migrations.upgrade(settings.database_url)
     _welcome(host, port)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=True,
+        forwarded_allow_ips=settings.trusted_proxies,
+    )
 
 
 def _welcome(host: str, port: int) -> None:

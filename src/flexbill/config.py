@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     # 0 reads the database on every request.
     auth_cache_seconds: float = Field(default=5.0, ge=0)
 
+    # Addresses of reverse proxies whose X-Forwarded-For is believed (comma-separated, or *);
+    # the client address decides trusted-IP checks and the anonymous rate-limit budget.
+    trusted_proxies: str = "127.0.0.1"
+
     idempotency_ttl_hours: int = Field(default=24, ge=1)
 
     # Serve a static JSON endpoint used by bench/ as the same-stack baseline.

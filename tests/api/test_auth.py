@@ -130,6 +130,8 @@ async def test_trusted_ip_list(app: object, database: Database, tenant: Tenant) 
 
 
 async def test_auth_errors_precede_validation_errors(client: httpx.AsyncClient) -> None:
-    response = await client.post("/v1/customers", content=b"{not json")
+    response = await client.post(
+        "/v1/customers", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 401
     assert error_code(response) == "AUTH_REQUIRED"

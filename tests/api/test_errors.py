@@ -6,7 +6,9 @@ import httpx
 from fastapi import FastAPI, Request
 
 from flexbill.api.unit_of_work import request_session
+from flexbill.core.db import Database
 from flexbill.customers.models import Customer
+from flexbill.tenancy.service import authenticate
 from tests.support import Api, Tenant, error_code
 
 
@@ -44,23 +46,26 @@ async def test_body_that_is_not_an_object(api: Api) -> None:
 
 
 async def test_unexpected_error_is_a_500_without_internals_and_rolls_back(
-    app: FastAPI, api: Api, tenant: Tenant
+    app: FastAPI, api: Api, database: Database, tenant: Tenant
 ) -> None:
+    async with database.transaction() as session:
+        ctx = await authenticate(
+            session, secret=tenant.live_key, business_unit_id=tenant.id, client_ip=None
+        )
+
     async def explode(request: Request) -> None:
         session = await request_session(request)
         session.add(
             Customer(
-                tenant_id="tnl_x", id="cust_ghost", email="ghost@example.com", first_name="G",
-                last_name="H", created_by="test",
+                tenant_id=ctx.tenant_id, id="cust_ghost", email="ghost@example.com",
+                first_name="G", last_name="H", created_by="test",
             )
         )  # fmt: skip
-        await session.flush()
+        await session.flush()  # the row reached the database inside the transaction
         raise RuntimeError("secret internal detail")
 
     app.add_api_route("/v1/explode", explode, methods=["POST"])
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-        response = await http.post("/v1/explode", headers=api.headers)
+    response = await api.post("/v1/explode", {})
     assert response.status_code == 500
     assert error_code(response) == "INTERNAL_ERROR"
     assert "secret" not in response.text

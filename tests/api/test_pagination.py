@@ -7,7 +7,7 @@ import random
 from typing import Any
 
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 
 from flexbill.core.db import Database
 from flexbill.customers.models import Customer
@@ -42,6 +42,7 @@ async def _walk(api: Api, during_each_page: Any = None, **params: Any) -> list[s
         {"sortBy": "lastName", "sortDir": "asc"},
         {"sortBy": "email", "sortDir": "desc"},
         {"sortBy": "totalMonthlyRevenue"},
+        {"sortBy": "totalMonthlyRevenue", "sortDir": "asc"},
     ],
 )
 async def test_walk_under_concurrent_inserts_and_deletes(
@@ -93,3 +94,30 @@ async def test_cursor_must_match_the_sort(api: Api) -> None:
 async def test_empty_list(api: Api) -> None:
     body = (await api.get("/v1/customers")).json()
     assert body == {"customers": [], "count": 0, "limit": 50, "hasMore": False, "nextCursor": None}
+
+
+async def test_pages_follow_the_sort_values(api: Api, database: Database) -> None:
+    ids = [(await api.create_customer())["customerId"] for _ in range(9)]
+    revenue = dict(zip(ids, [300, 100, 200, 100, 300, 0, 200, 100, 0], strict=True))
+    async with database.transaction() as session:
+        for customer_id, amount in revenue.items():
+            await session.execute(
+                update(Customer)
+                .where(Customer.id == customer_id)
+                .values(total_monthly_revenue=amount)
+            )
+    walked = await _walk_with_limit(api, 2, sortBy="totalMonthlyRevenue", sortDir="asc")
+    assert [revenue[i] for i in walked] == sorted(revenue.values())
+    assert sorted(walked) == sorted(ids)
+
+
+async def _walk_with_limit(api: Api, limit: int, **params: Any) -> list[str]:
+    seen: list[str] = []
+    cursor = None
+    while True:
+        query = {"limit": limit, **params, **({"startAfter": cursor} if cursor else {})}
+        data = (await api.get("/v1/customers", **query)).json()
+        seen.extend(c["customerId"] for c in data["customers"])
+        cursor = data["nextCursor"]
+        if not cursor:
+            return seen

@@ -38,6 +38,54 @@ IDEMPOTENCY_KEY = {
 }
 
 
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "details"],
+            "properties": {
+                "code": {"type": "string", "examples": ["VALIDATION_ERROR"]},
+                "message": {"type": "string"},
+                "details": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "path": {"type": "string", "examples": ["billingAddress.city"]},
+                            "message": {"type": "string"},
+                            "code": {"type": "string", "examples": ["invalid_string"]},
+                        },
+                    },
+                },
+            },
+        }
+    },
+}
+
+_ERRORS = {
+    "400": "VALIDATION_ERROR: the request is malformed; `details` names each field",
+    "401": "AUTH_REQUIRED (no Authorization header) or INVALID_TOKEN",
+    "403": "NO_TENANT_ACCESS, INSUFFICIENT_PERMISSIONS or IP_NOT_ALLOWED",
+    "404": "NOT_FOUND: no such resource in this business unit and environment",
+    "409": "A conflict with existing data (the code says which)",
+    "422": "The resource's state does not allow this operation (the code says which)",
+    "429": "RATE_LIMITED: retry after `Retry-After` seconds",
+}
+
+
+def _error_responses(public: bool) -> dict[str, Any]:
+    statuses = ("400", "429") if public else tuple(_ERRORS)
+    return {
+        status: {
+            "description": _ERRORS[status],
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+        for status in statuses
+    }
+
+
 def install(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -47,11 +95,21 @@ def install(app: FastAPI) -> None:
                 description=app.description,
                 routes=app.routes,
             )
-            schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+            components = schema.setdefault("components", {})
+            components["securitySchemes"] = SECURITY_SCHEMES
+            schemas = components.setdefault("schemas", {})
+            schemas["Error"] = ERROR_SCHEMA
+            # FastAPI's own validation error shape is never sent: errors use the envelope.
+            schemas.pop("HTTPValidationError", None)
+            schemas.pop("ValidationError", None)
             for path, operations in schema["paths"].items():
-                if path in PUBLIC_PATHS:
-                    continue
+                public = path in PUBLIC_PATHS
                 for method, operation in operations.items():
+                    responses = operation.setdefault("responses", {})
+                    responses.pop("422", None)
+                    responses.update(_error_responses(public))
+                    if public:
+                        continue
                     operation["security"] = [{"apiKey": [], "tenantId": []}]
                     if method == "post":
                         operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)

@@ -34,6 +34,12 @@ def on_commit(request: Request, hook: BeforeCommit) -> None:
     request.state.before_commit.append(hook)
 
 
+def after_commit(request: Request, hook: Callable[[], None]) -> None:
+    """Run ``hook()`` once the transaction has committed (e.g. to drop a cached value that
+    a concurrent request could otherwise read back before the commit)."""
+    request.state.after_commit.append(hook)
+
+
 class UnitOfWorkMiddleware:
     def __init__(self, app: ASGIApp, database: Database) -> None:
         self.app = app
@@ -48,6 +54,7 @@ class UnitOfWorkMiddleware:
             state: dict[str, Any] = scope.setdefault("state", {})
             state["session"] = session
             state["before_commit"] = []
+            state["after_commit"] = []
             held: list[Message] = []
 
             async def hold(message: Message) -> None:
@@ -68,6 +75,8 @@ class UnitOfWorkMiddleware:
                 for hook in state["before_commit"]:
                     await hook(status, body)
                 await session.commit()
+                for done in state["after_commit"]:
+                    done()
             else:
                 await session.rollback()
         for message in held:

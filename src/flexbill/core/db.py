@@ -15,8 +15,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -71,6 +72,15 @@ def _sqlite_engine(url: URL, begin_statement: str | None, pool_size: int) -> Asy
             connection.exec_driver_sql(begin_statement)
 
     return engine
+
+
+async def is_reachable(session: AsyncSession) -> bool:
+    """Whether the database answers a trivial query."""
+    try:
+        await session.execute(text("SELECT 1"))
+    except (SQLAlchemyError, OSError):
+        return False
+    return True
 
 
 class Database:

@@ -12,8 +12,10 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, cast
+from sqlalchemy import ColumnElement, Select, String, literal
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.functions import FunctionElement
 
 from flexbill.core.errors import ErrorDetail, ValidationFailed
 
@@ -21,6 +23,32 @@ CUSTOM_FIELD_PREFIX = "customField_"
 _CUSTOM_FIELD_NAME = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 
 Condition = ColumnElement[bool]
+
+
+class JsonFieldText(FunctionElement[str]):
+    """A JSON object's field as text, the same on both databases: strings as they are,
+    numbers in JSON notation, booleans as ``true``/``false`` (SQLite's ``json_extract``
+    alone would give 1/0). The field name is a bound parameter."""
+
+    type = String()
+    inherit_cache = True
+    name = "json_field_text"
+
+
+@compiles(JsonFieldText, "postgresql")
+def _json_field_text_postgresql(element: JsonFieldText, compiler: Any, **kw: Any) -> str:
+    column, field = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"({column} ->> {field})"
+
+
+@compiles(JsonFieldText, "sqlite")
+def _json_field_text_sqlite(element: JsonFieldText, compiler: Any, **kw: Any) -> str:
+    column, field = (compiler.process(clause, **kw) for clause in element.clauses)
+    path = f"'$.\"' || {field} || '\"'"
+    return (
+        f"CASE json_type({column}, {path}) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' "
+        f"ELSE CAST(json_extract({column}, {path}) AS TEXT) END"
+    )
 
 
 class FilterValueError(ValueError):
@@ -97,6 +125,5 @@ class FilterSet:
             field = name[len(CUSTOM_FIELD_PREFIX) :]
             if not _CUSTOM_FIELD_NAME.match(field):
                 raise FilterValueError("custom field names use letters, digits, _ and -")
-            # Compare as text on both databases: SQLite's json_extract returns native types.
-            return cast(self._custom_fields[field].as_string(), String) == value
+            return JsonFieldText(self._custom_fields, literal(field)) == value
         return None

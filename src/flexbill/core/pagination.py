@@ -85,6 +85,26 @@ def _decode_cursor(token: str) -> list[Any] | None:
     return None
 
 
+_INT64 = 2**63
+
+
+def _typed_position_value(value: Any, python_type: type) -> Any:
+    """The cursor's sort value, checked against the sort column's type: a forged cursor
+    is a VALIDATION_ERROR, never a database error."""
+    if python_type is datetime and isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise _invalid_cursor() from None
+        if parsed.tzinfo is not None:
+            return parsed
+    elif (python_type is int and type(value) is int and -_INT64 <= value < _INT64) or (
+        python_type is str and isinstance(value, str)
+    ):
+        return value
+    raise _invalid_cursor()
+
+
 def _invalid_cursor() -> ValidationFailed:
     return ValidationFailed.field(
         "startAfter", "startAfter is not a cursor returned by this list", "invalid_cursor"
@@ -104,9 +124,7 @@ async def _position(
             raise ValidationFailed.field(
                 "startAfter", "the cursor belongs to a different sortBy/sortDir", "invalid_cursor"
             )
-        if isinstance(value, str) and column.type.python_type is datetime:
-            value = datetime.fromisoformat(value)
-        return value, row_id
+        return _typed_position_value(value, column.type.python_type), row_id
     # A bare id: find that row (inside the tenant, through ``base``) and continue after it.
     lookup = base.with_only_columns(column).where(orders.id_column == request.start_after)
     value = (await session.execute(lookup)).scalar_one_or_none()

@@ -134,6 +134,8 @@ async def update_customer(
     session: AsyncSession, ctx: TenantContext, customer_id: str, changes: CustomerChanges
 ) -> Customer:
     customer = await Customers(session, ctx.tenant_id).get(customer_id, for_update=True)
+    if changes.status == CustomerStatus.INACTIVE:
+        _ensure_can_deactivate(customer)
     for name in ("first_name", "last_name", "company", "phone", "customer_type", "status"):
         value = getattr(changes, name)
         if value is not None:
@@ -146,16 +148,20 @@ async def update_customer(
     return customer
 
 
+def _ensure_can_deactivate(customer: Customer) -> None:
+    if customer.total_devices_rented > 0:
+        raise InvalidState(
+            "CUSTOMER_HAS_ACTIVE_SUBSCRIPTIONS",
+            "The customer has active subscriptions; end them before deactivating the customer",
+        )
+
+
 async def deactivate_customer(
     session: AsyncSession, ctx: TenantContext, customer_id: str
 ) -> Customer:
     """Soft delete: the customer stays, with status ``inactive``."""
     customer = await Customers(session, ctx.tenant_id).get(customer_id, for_update=True)
-    if customer.total_devices_rented > 0:
-        raise InvalidState(
-            "CUSTOMER_HAS_ACTIVE_SUBSCRIPTIONS",
-            "The customer has active subscriptions; end them before deleting the customer",
-        )
+    _ensure_can_deactivate(customer)
     customer.status = CustomerStatus.INACTIVE
     await session.flush()
     return customer

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, LargeBinary, String
+from sqlalchemy import Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from flexbill.core.models import Base, TenantOwned, UTCDateTime
@@ -16,6 +16,7 @@ class IdempotencyRecord(TenantOwned, Base):
     """
 
     __tablename__ = "idempotency_records"
+    __table_args__ = (Index("ix_idempotency_records_tenant_expires_at", "tenant_id", "expires_at"),)
 
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     fingerprint: Mapped[str] = mapped_column(String(64))

@@ -24,14 +24,16 @@ class StoredResponse:
     body: bytes
 
 
-def fingerprint(method: str, path: str, body: bytes) -> str:
-    """What makes two requests "the same": method, path and the JSON value of the body
-    (so that whitespace and key order do not count)."""
+def fingerprint(method: str, path: str, body: bytes, *, caller: str) -> str:
+    """What makes two requests "the same": the same caller (API key) sending the same
+    method, path and JSON value of the body (whitespace and key order do not count). Another
+    key reusing the idempotency key is refused rather than shown the first caller's answer."""
     try:
         canonical = orjson.dumps(orjson.loads(body), option=orjson.OPT_SORT_KEYS) if body else b""
     except orjson.JSONDecodeError:
         canonical = body
-    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + canonical).hexdigest()
+    head = f"{caller}\n{method} {path}\n".encode()
+    return hashlib.sha256(head + canonical).hexdigest()
 
 
 async def claim(
@@ -47,11 +49,11 @@ async def claim(
             "Idempotency-Key", f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters"
         )
     now = clock.now()
+    # Forget the tenant's expired keys (this one included) as we go; the index on
+    # (tenant_id, expires_at) keeps this cheap.
     await session.execute(
         delete(IdempotencyRecord).where(
-            IdempotencyRecord.tenant_id == tenant_id,
-            IdempotencyRecord.key == key,
-            IdempotencyRecord.expires_at <= now,
+            IdempotencyRecord.tenant_id == tenant_id, IdempotencyRecord.expires_at <= now
         )
     )
     record = IdempotencyRecord(

@@ -134,12 +134,11 @@ async def create_api_key(
         )
     wanted = perms.validate(permissions)
     if granted_by is not None:
-        beyond = [p for p in wanted if not _can_delegate(granted_by.permissions, p)]
-        if beyond:
-            raise FlexbillError(
-                "INSUFFICIENT_PERMISSIONS",
-                f"This API key cannot grant permissions it does not hold: {', '.join(beyond)}",
-            )
+        _check_delegation(granted_by, wanted, tier)
+    if expires_at is not None and expires_at.tzinfo is None:
+        raise ValidationFailed.field(
+            "expiresAt", "expiresAt needs a time zone (e.g. 2030-01-01T00:00:00Z)", "invalid_date"
+        )
     if expires_at is not None and expires_at <= clock.now():
         raise ValidationFailed.field("expiresAt", "expiresAt must be in the future", "too_small")
     tenant = await _tenant(session, business_unit_id, mode)
@@ -153,6 +152,24 @@ async def create_api_key(
     session.add(record)
     await session.flush()
     return IssuedKey(secret=secret, record=record, mode=mode)
+
+
+_TIER_ORDER = (RateTier.STARTER, RateTier.GROWTH, RateTier.ENTERPRISE)
+
+
+def _check_delegation(granter: TenantContext, permissions: Sequence[str], tier: str) -> None:
+    """A key can hand out (or take away) only what it holds: its permissions, its tier."""
+    beyond = [p for p in permissions if not _can_delegate(granter.permissions, p)]
+    if beyond:
+        raise FlexbillError(
+            "INSUFFICIENT_PERMISSIONS",
+            f"This API key cannot grant permissions it does not hold: {', '.join(beyond)}",
+        )
+    if _TIER_ORDER.index(RateTier(tier)) > _TIER_ORDER.index(RateTier(granter.tier)):
+        raise FlexbillError(
+            "INSUFFICIENT_PERMISSIONS",
+            f"This API key ({granter.tier} tier) cannot create a key of the {tier} tier",
+        )
 
 
 def _can_delegate(held: frozenset[str], wanted: str) -> bool:
@@ -182,15 +199,16 @@ async def revoke_api_key(
     business_unit_id: str,
     key_id: str,
     mode: str | None = None,
-    cache: KeyCache | None = None,
+    revoked_by: TenantContext | None = None,
 ) -> tuple[ApiKey, str]:
+    """Revoke a key. Through the API, a key may revoke only keys it could have created."""
     for key, key_mode in await list_api_keys(session, business_unit_id=business_unit_id, mode=mode):
         if key.id == key_id:
+            if revoked_by is not None:
+                _check_delegation(revoked_by, key.permissions, key.tier)
             if key.revoked_at is None:
                 key.revoked_at = clock.now()
                 await session.flush()
-            if cache is not None:
-                cache.forget(key.id)
             return key, key_mode
     raise NotFound("API key", key_id)
 

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from flexbill.api.v1.guard import authenticate_caller
 from flexbill.api.v1.responses import V1JSONResponse
 from flexbill.core.errors import (
     Conflict,
@@ -114,7 +115,7 @@ def _detail(error: dict[str, Any]) -> ErrorDetail:
     kind = str(error.get("type", "invalid"))
     message = "Required" if kind == "missing" else str(error.get("msg", "Invalid value"))
     if kind == "json_invalid":
-        message = "Request body is not valid JSON"
+        message, location = "Request body is not valid JSON", []
     elif kind == "model_attributes_type" and not location:
         message = "Request body must be a JSON object sent with Content-Type: application/json"
     return ErrorDetail(path=".".join(location), message=message, code=_DETAIL_CODES.get(kind, kind))
@@ -125,10 +126,17 @@ async def _on_flexbill_error(_request: Request, error: Exception) -> Response:
     return error_response(error)
 
 
-async def _on_validation_error(_request: Request, error: Exception) -> Response:
+async def _on_validation_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
     details = [_detail(e) for e in error.errors()]
     malformed = any(d.code == "invalid_json" for d in details)
+    if malformed:
+        # FastAPI decodes the body before it runs the route's guard; authentication
+        # errors must still come first, so check the caller now.
+        try:
+            await authenticate_caller(request)
+        except FlexbillError as auth_error:
+            return error_response(auth_error)
     message = "Request body is not valid JSON" if malformed else "Invalid request"
     return error_response(ValidationFailed(message, details))
 
@@ -150,12 +158,17 @@ async def _on_http_error(request: Request, error: Exception) -> Response:
     return response
 
 
-async def _on_unexpected_error(request: Request, error: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
+def internal_error_response(method: str, path: str, error: BaseException) -> V1JSONResponse:
+    """A 500 that reveals nothing of the failure; the details go to the log."""
+    log.error("unhandled error on %s %s", method, path, exc_info=error)
     return V1JSONResponse(
         envelope("INTERNAL_ERROR", "Internal server error; the request was not applied"),
         status_code=500,
     )
+
+
+async def _on_unexpected_error(request: Request, error: Exception) -> Response:
+    return internal_error_response(request.method, request.url.path, error)
 
 
 def install(app: FastAPI) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
+import orjson
 from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
@@ -88,7 +89,9 @@ async def _claim_idempotency_key(
     request: Request, session: AsyncSession, ctx: TenantContext, key: str
 ) -> None:
     ttl = timedelta(hours=runtime(request).settings.idempotency_ttl_hours)
-    fingerprint = idempotency.fingerprint(request.method, request.url.path, await request.body())
+    fingerprint = idempotency.fingerprint(
+        request.method, request.url.path, await request.body(), caller=ctx.key_id or ""
+    )
     claimed = await idempotency.claim(
         session, tenant_id=ctx.tenant_id, key=key, fingerprint=fingerprint, ttl=ttl
     )
@@ -97,9 +100,28 @@ async def _claim_idempotency_key(
     record: IdempotencyRecord = claimed
 
     async def remember(status: int, body: bytes) -> None:
+        secret_fields: set[str] = getattr(request.state, "secret_fields", set())
+        if secret_fields:
+            answer = orjson.loads(body)
+            answer.update(dict.fromkeys(secret_fields))
+            body = orjson.dumps(answer)
         await idempotency.complete(session, record, status, body)
 
     on_commit(request, remember)
+
+
+def keep_out_of_replays(request: Request, *fields: str) -> None:
+    """Never store these top-level response fields (secrets shown once): a replayed answer
+    carries ``null`` in their place."""
+    secret_fields: set[str] = getattr(request.state, "secret_fields", set())
+    request.state.secret_fields = secret_fields | set(fields)
+
+
+async def authenticate_caller(request: Request) -> TenantContext:
+    """Authenticate and count a request outside a route's guard (see errors.py)."""
+    ctx = await _authenticate(request, await request_session(request))
+    await _count_request(request, ctx)
+    return ctx
 
 
 def require(permission: str) -> Callable[[Request], Awaitable[Call]]:

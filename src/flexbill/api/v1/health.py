@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 
 from flexbill import __version__
 from flexbill.api.runtime import runtime
 from flexbill.api.v1.guard import Session
 from flexbill.api.v1.responses import V1JSONResponse, V1Model, respond
+from flexbill.core.db import is_reachable
 
 router = APIRouter(tags=["Health"])
 
@@ -29,11 +28,7 @@ async def health(request: Request, session: Session) -> V1JSONResponse:
     """Server status, version, region and database kind. Needs no API key. Answers
     `503` with `status: unavailable` when the database cannot be reached."""
     rt = runtime(request)
-    try:
-        await session.execute(text("SELECT 1"))
-        status: Literal["ok", "unavailable"] = "ok"
-    except (SQLAlchemyError, OSError):
-        status = "unavailable"
+    status: Literal["ok", "unavailable"] = "ok" if await is_reachable(session) else "unavailable"
     body = Health(
         status=status, version=__version__, region=rt.settings.region, database=rt.database.kind
     )

@@ -11,7 +11,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flexbill.api.runtime import Runtime
-from flexbill.api.v1.errors import error_response
+from flexbill.api.v1.errors import error_response, internal_error_response
 from flexbill.api.v1.guard import rate_limited
 from flexbill.core.ratelimit import Quota
 
@@ -31,7 +31,12 @@ class RateLimitMiddleware:
         async def hold(message: Message) -> None:
             held.append(message)
 
-        await self.app(scope, receive, hold)
+        try:
+            await self.app(scope, receive, hold)
+        except Exception as error:  # answered here so that the 500 carries the headers too
+            held.clear()
+            failure = internal_error_response(scope["method"], scope["path"], error)
+            await failure(scope, receive, hold)
         quota: Quota | None = scope.get("state", {}).get("quota")
         if quota is None:
             client = scope.get("client")

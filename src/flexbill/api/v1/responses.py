@@ -7,10 +7,10 @@ Amounts are ``Decimal`` in response models and are written as JSON numbers digit
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, WithJsonSchema
 from pydantic.alias_generators import to_camel
 from starlette.responses import Response
 
@@ -21,6 +21,13 @@ def _default(value: Any) -> Any:
     if isinstance(value, Decimal):
         return orjson.Fragment(format(value, "f").encode())
     raise TypeError(f"cannot serialize {type(value).__name__}")
+
+
+Amount = Annotated[
+    Decimal,
+    WithJsonSchema({"type": "number", "description": "Amount in major units, exact"}),
+]
+"""A money amount on the wire: a JSON number written digit for digit (``49.99``)."""
 
 
 class V1JSONResponse(Response):

@@ -178,9 +178,15 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("tenant_id", "key", name=op.f("pk_idempotency_records")),
     )
+    op.create_index(
+        "ix_idempotency_records_tenant_expires_at",
+        "idempotency_records",
+        ["tenant_id", "expires_at"],
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_idempotency_records_tenant_expires_at", table_name="idempotency_records")
     op.drop_table("idempotency_records")
     with op.batch_alter_table("customers", schema=None) as batch_op:
         batch_op.drop_index("ix_customers_tenant_updated_at")

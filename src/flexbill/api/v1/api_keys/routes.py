@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 from starlette.requests import Request
 
 from flexbill.api.runtime import runtime
+from flexbill.api.unit_of_work import after_commit
 from flexbill.api.v1.api_keys.schemas import (
     ApiKeyBody,
     ApiKeyCreateBody,
@@ -15,7 +16,7 @@ from flexbill.api.v1.api_keys.schemas import (
     ApiKeyList,
     ApiKeyResult,
 )
-from flexbill.api.v1.guard import Call, require
+from flexbill.api.v1.guard import Call, keep_out_of_replays, require
 from flexbill.api.v1.pagination import ListQuery, list_query
 from flexbill.api.v1.responses import V1JSONResponse, respond
 from flexbill.tenancy import permissions
@@ -45,16 +46,19 @@ async def list_api_keys(
 
 
 @router.post("", response_model=ApiKeyCreated, status_code=201)
-async def create_api_key(call: Admin, body: ApiKeyCreateBody) -> V1JSONResponse:
+async def create_api_key(call: Admin, body: ApiKeyCreateBody, request: Request) -> V1JSONResponse:
     """Create a key in the caller's environment. Permissions are `<resource>:read`,
-    `<resource>:write`, `admin` and `*`; a key can only grant permissions it holds.
-    The secret (`apiKey`) is returned once and cannot be retrieved later."""
+    `<resource>:write`, `admin` and `*`; a key can only grant permissions and a rate tier
+    it holds itself (the tier defaults to the caller's). The secret (`apiKey`) is returned
+    once and never stored: a request replayed with the same `Idempotency-Key` gets the
+    key's details with `apiKey: null`."""
     ctx = call.ctx
     issued = await tenancy.create_api_key(
         call.session, business_unit_id=ctx.business_unit_id, mode=ctx.mode,
-        permissions=body.permissions, tier=body.tier, allowed_ips=body.allowed_ips,
+        permissions=body.permissions, tier=body.tier or ctx.tier, allowed_ips=body.allowed_ips,
         expires_at=body.expires_at, name=body.name, granted_by=ctx,
     )  # fmt: skip
+    keep_out_of_replays(request, "apiKey")
     return respond(
         ApiKeyCreated(
             message="API key created; store it now, it will not be shown again",
@@ -73,11 +77,14 @@ async def revoke_api_key(
     request: Request,
 ) -> V1JSONResponse:
     """Revoke a key. Requests that use it then fail with `401 INVALID_TOKEN` (at once on
-    this server; other API processes notice within `FLEXBILL_AUTH_CACHE_SECONDS`)."""
+    this server; other API processes notice within `FLEXBILL_AUTH_CACHE_SECONDS`).
+    A key can revoke only keys it could have created itself."""
     key, mode = await tenancy.revoke_api_key(
-        call.session, business_unit_id=call.ctx.business_unit_id, key_id=keyId, mode=call.ctx.mode,
-        cache=runtime(request).key_cache,
+        call.session, business_unit_id=call.ctx.business_unit_id, key_id=keyId,
+        mode=call.ctx.mode, revoked_by=call.ctx,
     )  # fmt: skip
+    cache = runtime(request).key_cache
+    after_commit(request, lambda: cache.forget(key.id))
     return respond(
         ApiKeyResult(message="API key revoked", key_id=key.id, key=ApiKeyBody.of(key, mode))
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from flexbill.api.v1.responses import V1Model
 from flexbill.core import clock
@@ -18,9 +18,9 @@ from flexbill.tenancy.models import ApiKey
 class ApiKeyCreateBody(V1Model):
     name: Annotated[str, Field(max_length=200)] = ""
     permissions: Annotated[list[str], Field(min_length=1)]
-    tier: Literal["starter", "growth", "enterprise"] = "growth"
+    tier: Literal["starter", "growth", "enterprise"] | None = None
     allowed_ips: list[str] = Field(default_factory=list, description="Trusted IPs or CIDRs")
-    expires_at: datetime | None = None
+    expires_at: AwareDatetime | None = None
 
 
 class ApiKeyBody(V1Model):

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import EmailStr, Field
 
-from flexbill.api.v1.responses import V1Model
+from flexbill.api.v1.responses import Amount, V1Model
 from flexbill.core.money import to_major
 from flexbill.customers.models import Customer
 from flexbill.customers.service import Address, CustomerChanges, NewCustomer
@@ -89,7 +89,7 @@ class CustomerBody(V1Model):
     customer_type: Literal["individual", "business"]
     total_orders: int
     total_devices_rented: int
-    total_monthly_revenue: Decimal
+    total_monthly_revenue: Amount
     status: Literal["active", "inactive"]
     order_ids: list[str]
     rental_ids: list[str]
@@ -99,10 +99,10 @@ class CustomerBody(V1Model):
     custom_fields: dict[str, Any]
     last_billing_address: AddressBody | None
     last_shipping_address: AddressBody | None
-    lifetime_collected: Decimal
-    total_acquisition_cost: Decimal
-    customer_margin: Decimal
-    customer_margin_percent: Decimal | None
+    lifetime_collected: Amount
+    total_acquisition_cost: Amount
+    customer_margin: Amount
+    customer_margin_percent: Amount | None
     subscriptions_tracked: int
     currency: str
     created_at: datetime
