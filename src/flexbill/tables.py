@@ -7,6 +7,7 @@ from flexbill.catalog import models as catalog_models
 from flexbill.core.models import Base
 from flexbill.customers import models as customers_models
 from flexbill.idempotency import models as idempotency_models
+from flexbill.settings import models as settings_models
 from flexbill.tenancy import models as tenancy_models
 
 metadata = Base.metadata
@@ -17,5 +18,6 @@ __all__ = [
     "customers_models",
     "idempotency_models",
     "metadata",
+    "settings_models",
     "tenancy_models",
 ]

@@ -27,6 +27,7 @@ RESOURCES = (
     "events",
     "licenses",
     "usage",
+    "settings",
 )
 
 KNOWN = frozenset(

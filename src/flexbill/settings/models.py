@@ -1,0 +1,1 @@
+"""Settings tables (filled in by the settings work)."""
