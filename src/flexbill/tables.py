@@ -6,7 +6,9 @@ from flexbill.assets import models as assets_models
 from flexbill.catalog import models as catalog_models
 from flexbill.core.models import Base
 from flexbill.customers import models as customers_models
+from flexbill.events import models as events_models
 from flexbill.idempotency import models as idempotency_models
+from flexbill.orders import models as orders_models
 from flexbill.settings import models as settings_models
 from flexbill.tenancy import models as tenancy_models
 
@@ -16,8 +18,10 @@ __all__ = [
     "assets_models",
     "catalog_models",
     "customers_models",
+    "events_models",
     "idempotency_models",
     "metadata",
+    "orders_models",
     "settings_models",
     "tenancy_models",
 ]

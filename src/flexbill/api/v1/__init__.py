@@ -8,6 +8,7 @@ from flexbill.api.v1.api_keys.routes import router as api_keys_router
 from flexbill.api.v1.assets.routes import router as assets_router
 from flexbill.api.v1.customers.routes import router as customers_router
 from flexbill.api.v1.health import router as health_router
+from flexbill.api.v1.orders.routes import router as orders_router
 from flexbill.api.v1.products.routes import router as products_router
 from flexbill.api.v1.settings.routes import router as settings_router
 
@@ -16,5 +17,6 @@ router.include_router(health_router)
 router.include_router(customers_router)
 router.include_router(products_router)
 router.include_router(assets_router)
+router.include_router(orders_router)
 router.include_router(settings_router)
 router.include_router(api_keys_router)

@@ -1,0 +1,4 @@
+"""The event log: one row per business event, written in the transaction that caused it.
+
+Webhook delivery (a later issue) reads these rows; nothing is sent from inside a request.
+"""

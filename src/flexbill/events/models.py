@@ -1,0 +1,1 @@
+"""Event tables (filled in by the orders work)."""

@@ -1,0 +1,1 @@
+"""Orders: what a customer checks out, priced from the catalog, fulfilled by subscriptions."""

@@ -1,0 +1,1 @@
+"""Orders tables (filled in by the orders work)."""
