@@ -68,7 +68,7 @@ class AssetUpdateBody(V1Model):
     """The asset object as sent back by a client; read-only fields in it are ignored."""
 
     serial_number: SerialNumber | None = None
-    sku: Sku
+    sku: Sku | None = None  # FlexPortal's own PUT examples leave it out
     product_name: Optional200 = None
     status: AssetStatus | None = None
     acquisition_cost: Amount = None
