@@ -137,8 +137,10 @@ async def paginate(
     session: AsyncSession, base: Select[T], orders: SortOrders, request: PageRequest
 ) -> Page[T]:
     """One page of ``base`` (already scoped to a tenant and filtered)."""
-    if not 1 <= request.limit <= MAX_LIMIT:
-        raise ValidationFailed.field("limit", f"limit must be between 1 and {MAX_LIMIT}", "too_big")
+    if not 1 <= request.limit <= request.max_limit:
+        raise ValidationFailed.field(
+            "limit", f"limit must be between 1 and {request.max_limit}", "too_big"
+        )
     column = orders.column(request.sort_by)
     statement = base
     if request.start_after:
