@@ -13,9 +13,9 @@ from flexbill.catalog.pricing import (
     DiscountType,
     PriceInput,
     PricingCheck,
-    decimal_places,
     effective_monthly_price,
 )
+from flexbill.core.money import decimal_places
 
 PERCENT, FIXED = DiscountType.PERCENTAGE, DiscountType.FIXED
 
@@ -77,11 +77,11 @@ def test_a_price_list_is_never_empty() -> None:
         ("-0.01", "EUR", [("pricing.0.monthlyPrice", "too_small")]),
         ("49.99", "EUR", []),
         ("49.990", "EUR", []),  # trailing zeros are not extra precision
-        ("49.999", "EUR", [("pricing.0.monthlyPrice", "invalid_amount")]),
+        ("49.999", "EUR", [("pricing.0.monthlyPrice", "not_multiple_of")]),
         ("5000", "JPY", []),
-        ("5000.5", "JPY", [("pricing.0.monthlyPrice", "invalid_amount")]),
+        ("5000.5", "JPY", [("pricing.0.monthlyPrice", "not_multiple_of")]),
         ("1.234", "KWD", []),
-        ("1.2345", "KWD", [("pricing.0.monthlyPrice", "invalid_amount")]),
+        ("1.2345", "KWD", [("pricing.0.monthlyPrice", "not_multiple_of")]),
         ("1e20", "EUR", [("pricing.0.monthlyPrice", "too_big")]),
         ("NaN", "EUR", [("pricing.0.monthlyPrice", "invalid_type")]),
     ],
@@ -98,7 +98,7 @@ def test_monthly_price_is_positive_in_the_currency_precision(
         ("0", []),
         ("0.01", []),
         ("-0.01", [("pricing.0.setupFee", "too_small")]),
-        ("9.999", [("pricing.0.setupFee", "invalid_amount")]),
+        ("9.999", [("pricing.0.setupFee", "not_multiple_of")]),
     ],
 )
 def test_setup_fee_may_be_zero_but_not_negative(setup_fee: str, expected: list[object]) -> None:
@@ -115,13 +115,13 @@ def test_setup_fee_may_be_zero_but_not_negative(setup_fee: str, expected: list[o
         (DiscountInput(PERCENT, Decimal("-1")), [("pricing.0.discount.value", "out_of_range")]),
         (
             DiscountInput(PERCENT, Decimal("12.345")),
-            [("pricing.0.discount.value", "invalid_amount")],
+            [("pricing.0.discount.value", "not_multiple_of")],
         ),
         (DiscountInput(FIXED, Decimal("0")), []),
         (DiscountInput(FIXED, Decimal("49.99")), []),  # equal to the monthly price
         (DiscountInput(FIXED, Decimal("50.00")), [("pricing.0.discount.value", "too_big")]),
         (DiscountInput(FIXED, Decimal("-1")), [("pricing.0.discount.value", "too_small")]),
-        (DiscountInput(FIXED, Decimal("1.001")), [("pricing.0.discount.value", "invalid_amount")]),
+        (DiscountInput(FIXED, Decimal("1.001")), [("pricing.0.discount.value", "not_multiple_of")]),
     ],
 )
 def test_discount_bounds(discount: DiscountInput, expected: list[tuple[str, str]]) -> None:

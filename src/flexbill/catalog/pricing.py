@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from flexbill.catalog.errors import InvalidPricing
 from flexbill.core.errors import ErrorDetail
-from flexbill.core.money import exponent
+from flexbill.core.money import PRECISION_CODE, PrecisionError, decimal_places, to_minor_exact
 
 MIN_CONTRACT_MONTHS = 1
 MAX_CONTRACT_MONTHS = 120
@@ -91,17 +91,6 @@ def effective_monthly_price(monthly_price: int, discount: Discount | None) -> in
     return int((kept / FULL_DISCOUNT_BASIS_POINTS).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def decimal_places(value: Decimal) -> int:
-    """Significant digits after the point: ``49.990`` has 2. Exact for any size of number
-    (no arithmetic, so the decimal context's precision never rounds anything away)."""
-    _sign, digits, power = value.as_tuple()
-    assert isinstance(power, int), "only finite numbers have decimal places"
-    if value.is_zero() or power >= 0:
-        return 0
-    trailing_zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
-    return max(-power - trailing_zeros, 0)
-
-
 class PricingCheck:
     """Collects every pricing problem of a request, so that one answer can name them all.
 
@@ -119,19 +108,17 @@ class PricingCheck:
     def amount(self, value: Decimal, path: str, *, positive: bool = False) -> int:
         """``value`` (major units) in minor units; negative, or zero when ``positive``, is a
         problem, and so are more decimals than the currency has."""
-        places = exponent(self.currency)
         if not value.is_finite():
             self._problem(path, "must be a finite number", "invalid_type")
             return 0
         if value.adjusted() >= MAX_MAJOR_DIGITS:
             self._problem(path, "is too large", "too_big")
             return 0
-        if decimal_places(value) > places:
-            self._problem(
-                path, f"{self.currency} amounts have at most {places} decimals", "invalid_amount"
-            )
+        try:
+            minor = to_minor_exact(value, self.currency)
+        except PrecisionError as error:
+            self._problem(path, str(error), PRECISION_CODE)
             return 0
-        minor = int(value.scaleb(places))
         if minor < 0 or (positive and minor == 0):
             self._problem(
                 path, "must be greater than 0" if positive else "must not be negative", "too_small"
@@ -156,7 +143,7 @@ class PricingCheck:
             self._problem(f"{path}.value", "a percentage is between 0 and 100", "out_of_range")
             return Discount(DiscountType.PERCENTAGE, 0, discount.description)
         if decimal_places(percent) > 2:
-            self._problem(f"{path}.value", "a percentage has at most 2 decimals", "invalid_amount")
+            self._problem(f"{path}.value", "a percentage has at most 2 decimals", PRECISION_CODE)
             return Discount(DiscountType.PERCENTAGE, 0, discount.description)
         basis_points = int(percent * BASIS_POINTS_PER_PERCENT)
         return Discount(DiscountType.PERCENTAGE, basis_points, discount.description)

@@ -30,3 +30,34 @@ def to_minor(amount: Decimal, currency: str) -> int:
     """``Decimal("49.99"), "EUR"`` → ``4999``; sub-minor digits round half up, once."""
     quantum = Decimal(1).scaleb(-exponent(currency))
     return int(amount.quantize(quantum, rounding=ROUND_HALF_UP).scaleb(exponent(currency)))
+
+
+PRECISION_CODE = "not_multiple_of"
+"""The validation code of an amount with more decimals than its currency has."""
+
+
+class PrecisionError(ValueError):
+    """An amount that cannot be stored without rounding (its message is for clients)."""
+
+
+def decimal_places(value: Decimal) -> int:
+    """Significant digits after the point: ``49.990`` has 2. Exact for numbers of any size
+    (no arithmetic, so the decimal context's precision never rounds anything away)."""
+    _sign, digits, power = value.as_tuple()
+    if not isinstance(power, int):
+        raise ValueError("only finite numbers have decimal places")
+    if value.is_zero() or power >= 0:
+        return 0
+    trailing_zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return max(-power - trailing_zeros, 0)
+
+
+def to_minor_exact(amount: Decimal, currency: str) -> int:
+    """Major → minor units without rounding: an amount a client typed is stored as typed,
+    or refused (``PrecisionError``) when it has digits the currency does not have."""
+    digits = exponent(currency)
+    if not amount.is_finite():
+        raise PrecisionError("amounts must be finite numbers")
+    if decimal_places(amount) > digits:
+        raise PrecisionError(f"{currency.upper()} amounts have at most {digits} decimal places")
+    return int(amount.scaleb(digits))

@@ -13,7 +13,12 @@ from flexbill.assets.lifecycle import AssetStatus
 from flexbill.assets.models import Asset, AssetEvent, EventKind
 from flexbill.assets.service import KEEP, AssetChanges, AssetWithHistory, Keep, NewAsset
 from flexbill.core.errors import ValidationFailed
-from flexbill.core.money import exponent, to_major, to_minor
+from flexbill.core.money import (
+    PRECISION_CODE,
+    PrecisionError,
+    to_major,
+    to_minor_exact,
+)
 from flexbill.tenancy.context import TenantContext
 
 # A serial number is a path segment of /v1/assets/{serialNumber}: no slash, and no blank at
@@ -35,12 +40,10 @@ def _minor_units(amount: Decimal | None, currency: str, path: str) -> int | None
     amount the client typed would store a different amount than the one it sent)."""
     if amount is None:
         return None
-    digits = exponent(currency)
-    if amount != amount.quantize(Decimal(1).scaleb(-digits)):
-        raise ValidationFailed.field(
-            path, f"{currency} amounts have at most {digits} decimal places", "not_multiple_of"
-        )
-    return to_minor(amount, currency)
+    try:
+        return to_minor_exact(amount, currency)
+    except PrecisionError as error:
+        raise ValidationFailed.field(path, str(error), PRECISION_CODE) from None
 
 
 class AssetCreateBody(V1Model):

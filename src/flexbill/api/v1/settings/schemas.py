@@ -24,7 +24,12 @@ from pydantic.fields import FieldInfo
 
 from flexbill.api.v1.responses import Amount, V1Model
 from flexbill.core.errors import ErrorDetail, ValidationFailed
-from flexbill.core.money import exponent, to_major, to_minor
+from flexbill.core.money import (
+    PRECISION_CODE,
+    PrecisionError,
+    to_major,
+    to_minor_exact,
+)
 from flexbill.settings.rules import (
     BillingCycleType,
     BusinessSettings,
@@ -129,17 +134,11 @@ def _minor_units(value: Any, currency: str, path: str, problems: list[ErrorDetai
             ErrorDetail(path=path, message=f"Must be below {_LARGEST_AMOUNT:f}", code="too_big")
         )
         return None
-    digits = exponent(currency)
-    if amount != amount.quantize(Decimal(1).scaleb(-digits)):
-        problems.append(
-            ErrorDetail(
-                path=path,
-                message=f"{currency} amounts have at most {digits} decimal places",
-                code="not_multiple_of",
-            )
-        )
+    try:
+        return to_minor_exact(amount, currency)
+    except PrecisionError as error:
+        problems.append(ErrorDetail(path=path, message=str(error), code=PRECISION_CODE))
         return None
-    return to_minor(amount, currency)
 
 
 def with_wire_paths(error: ValidationFailed) -> ValidationFailed:
