@@ -9,31 +9,14 @@ whole, so a patch is judged by the settings it produces (``billing_cycle.type`` 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from flexbill.core.errors import ErrorDetail, ValidationFailed
+from flexbill.core.validation import detail_code
 from flexbill.settings.rules import READ_ONLY, BusinessSettings
-
-# pydantic's error types → the codes the project's validation errors use everywhere.
-_CODES: Final = {
-    "missing": "invalid_type",
-    "finite_number": "invalid_type",
-    "decimal_parsing": "invalid_type",
-    "greater_than": "too_small",
-    "greater_than_equal": "too_small",
-    "too_short": "too_small",
-    "less_than": "too_big",
-    "less_than_equal": "too_big",
-    "too_long": "too_big",
-    "decimal_max_places": "not_multiple_of",
-    "enum": "invalid_enum_value",
-    "literal_error": "invalid_enum_value",
-    "string_pattern_mismatch": "invalid_string",
-    "extra_forbidden": "unrecognized_keys",
-}
 
 
 def merge_patch(target: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
@@ -88,5 +71,5 @@ def _detail(problem: ErrorDetails) -> ErrorDetail:
         message = "Required"
     else:
         message = problem["msg"]
-    code = _CODES.get(kind, "invalid_type" if kind.endswith("_type") else kind)
+    code = detail_code(kind)
     return ErrorDetail(path=".".join(location), message=message, code=code)

@@ -26,6 +26,7 @@ from flexbill.core.errors import (
     NotFound,
     ValidationFailed,
 )
+from flexbill.core.validation import detail_code
 
 log = logging.getLogger(__name__)
 
@@ -63,25 +64,6 @@ _STATUS_BY_KIND: Sequence[tuple[type[FlexbillError], int]] = (
     (Conflict, 409),
     (InvalidState, 422),
 )
-
-# Pydantic error types → the codes FlexPortal's validator reports (``invalid_string``, …).
-_DETAIL_CODES = {
-    "missing": "invalid_type",
-    "value_error": "invalid_string",
-    "string_pattern_mismatch": "invalid_string",
-    "string_too_short": "too_small",
-    "too_short": "too_small",
-    "greater_than": "too_small",
-    "greater_than_equal": "too_small",
-    "string_too_long": "too_big",
-    "too_long": "too_big",
-    "less_than": "too_big",
-    "less_than_equal": "too_big",
-    "enum": "invalid_enum_value",
-    "literal_error": "invalid_enum_value",
-    "json_invalid": "invalid_json",
-    "extra_forbidden": "unrecognized_keys",
-}
 
 
 def status_for(error: FlexbillError) -> int:
@@ -123,7 +105,7 @@ def _detail(error: dict[str, Any]) -> ErrorDetail:
         message, location = "Request body is not valid JSON", []
     elif kind == "model_attributes_type" and not location:
         message = "Request body must be a JSON object sent with Content-Type: application/json"
-    return ErrorDetail(path=".".join(location), message=message, code=_DETAIL_CODES.get(kind, kind))
+    return ErrorDetail(path=".".join(location), message=message, code=detail_code(kind))
 
 
 async def _on_flexbill_error(_request: Request, error: Exception) -> Response:
