@@ -21,11 +21,12 @@ from flexbill.catalog.service import PriceQuote, price_for
 from flexbill.core import clock
 from flexbill.core.errors import ErrorDetail, FlexbillError, ValidationFailed
 from flexbill.core.ids import new_id
+from flexbill.customers import ordering
 from flexbill.customers.models import CustomerType
 from flexbill.customers.service import Address, NewCustomer, normalize_email
 from flexbill.events import service as events
 from flexbill.events.models import EventType
-from flexbill.orders import customer_link, dedup
+from flexbill.orders import dedup
 from flexbill.orders.details import ExtensionDetails, StoredDetails, UpgradeDetails, check_details
 from flexbill.orders.event_data import order_summary
 from flexbill.orders.lifecycle import OrderStatus, RentalStatus
@@ -124,8 +125,8 @@ async def place_order(session: AsyncSession, ctx: TenantContext, new: NewOrder) 
     totals = order_totals(lines, _vat_rule(settings))
     if totals.total > MAX_ORDER_TOTAL:
         raise ValidationFailed.field("items", "The order's total is too large", "too_big")
-    customer = await customer_link.match_or_create(session, ctx, _new_customer(new))
-    customer_link.record_order(customer, order_id, new.billing_address, new.shipping_address)
+    customer = await ordering.match_or_create(session, ctx, _new_customer(new))
+    ordering.record_order(customer, order_id, new.billing_address, new.shipping_address)
     order = _order(ctx, new, order_id, key, customer.id, priced, totals, details)
     session.add(order)
     await session.flush()

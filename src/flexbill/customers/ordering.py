@@ -1,11 +1,8 @@
-"""The customer an order belongs to: matched by e-mail, or created from the order.
+"""Customers as orders see them: matched by e-mail, or created from the order.
 
 FlexPortal has no customer-create call for its clients: the order's ``customer.email``
 finds the customer, and an unknown e-mail creates one. Placing the order then moves the
 customer's order counter, order ids and last addresses in the same transaction.
-
-``record_order`` changes the customer row directly; it belongs in ``customers/service.py``
-and moves there when that package takes it.
 """
 
 from __future__ import annotations
