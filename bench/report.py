@@ -220,4 +220,8 @@ def write(run: Run, readme: Path | None, results_json: Path) -> None:
         record["ratio"] = result.ratio
     results_json.write_text(json.dumps(_finite(data), indent=2) + "\n")
     if readme is not None:
-        readme.write_text(_readme(run))
+        # Findings written by people (what changed the figures, where the time goes) live
+        # in FINDINGS.md and are appended, so that a new run never erases them.
+        findings = readme.with_name("FINDINGS.md")
+        extra = "\n" + findings.read_text() if findings.exists() else ""
+        readme.write_text(_readme(run) + extra)
