@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Query
 from starlette.requests import Request
 
-from flexbill.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
+from flexbill.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest
 
 PAGING_PARAMETERS = frozenset({"limit", "startAfter", "sortBy", "sortDir"})
 
@@ -58,6 +58,16 @@ def list_query_up_to(max_limit: int) -> Callable[..., Awaitable[ListQuery]]:
 
 list_query = list_query_up_to(MAX_LIMIT)
 """The list parameters of an ordinary list (``limit`` up to 100)."""
+
+
+def page_fields(page: Page[Any]) -> dict[str, Any]:
+    """The envelope fields every list answers with, beside its ``<resources>`` array."""
+    return {
+        "count": len(page.items),
+        "limit": page.limit,
+        "has_more": page.has_more,
+        "next_cursor": page.next_cursor,
+    }
 
 
 def filter_docs(parameters: Mapping[str, str], *, custom_fields: bool = False) -> dict[str, Any]:

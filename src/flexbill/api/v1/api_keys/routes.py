@@ -17,7 +17,7 @@ from flexbill.api.v1.api_keys.schemas import (
     ApiKeyResult,
 )
 from flexbill.api.v1.guard import Call, keep_out_of_replays, require
-from flexbill.api.v1.pagination import ListQuery, list_query
+from flexbill.api.v1.pagination import ListQuery, list_query, page_fields
 from flexbill.api.v1.responses import V1JSONResponse, respond
 from flexbill.tenancy import permissions
 from flexbill.tenancy import service as tenancy
@@ -37,10 +37,7 @@ async def list_api_keys(
     return respond(
         ApiKeyList(
             api_keys=[ApiKeyBody.of(key, call.ctx.mode) for key in page.items],
-            count=len(page.items),
-            limit=page.limit,
-            has_more=page.has_more,
-            next_cursor=page.next_cursor,
+            **page_fields(page),
         )
     )
 

@@ -16,7 +16,7 @@ from flexbill.api.v1.assets.schemas import (
     AssetUpdateBody,
 )
 from flexbill.api.v1.guard import Call, require
-from flexbill.api.v1.pagination import ListQuery, filter_docs, list_query
+from flexbill.api.v1.pagination import ListQuery, filter_docs, list_query, page_fields
 from flexbill.api.v1.responses import V1JSONResponse, respond
 from flexbill.assets import service
 from flexbill.assets.models import Asset
@@ -59,10 +59,7 @@ async def list_assets(
     return respond(
         AssetList(
             assets=[AssetBody.of(asset, call.ctx) for asset in page.items],
-            count=len(page.items),
-            limit=page.limit,
-            has_more=page.has_more,
-            next_cursor=page.next_cursor,
+            **page_fields(page),
         )
     )
 

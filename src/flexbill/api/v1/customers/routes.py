@@ -14,7 +14,7 @@ from flexbill.api.v1.customers.schemas import (
     CustomerUpdateBody,
 )
 from flexbill.api.v1.guard import Call, require
-from flexbill.api.v1.pagination import ListQuery, filter_docs, list_query
+from flexbill.api.v1.pagination import ListQuery, filter_docs, list_query, page_fields
 from flexbill.api.v1.responses import V1JSONResponse, respond
 from flexbill.core.errors import ValidationFailed
 from flexbill.customers import service
@@ -49,10 +49,7 @@ async def list_customers(
     return respond(
         CustomerList(
             customers=[CustomerBody.of(c, call.ctx) for c in page.items],
-            count=len(page.items),
-            limit=page.limit,
-            has_more=page.has_more,
-            next_cursor=page.next_cursor,
+            **page_fields(page),
         )
     )
 

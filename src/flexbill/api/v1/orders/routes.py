@@ -16,7 +16,7 @@ from flexbill.api.v1.orders.schemas import (
     OrderList,
     OrderResult,
 )
-from flexbill.api.v1.pagination import ListQuery, filter_docs, list_query
+from flexbill.api.v1.pagination import ListQuery, filter_docs, list_query, page_fields
 from flexbill.api.v1.responses import V1JSONResponse, respond
 from flexbill.orders import changes, create, queries
 
@@ -88,10 +88,7 @@ async def list_orders(
     return respond(
         OrderList(
             orders=[OrderBody.of(order, call.ctx) for order in page.items],
-            count=len(page.items),
-            limit=page.limit,
-            has_more=page.has_more,
-            next_cursor=page.next_cursor,
+            **page_fields(page),
         )
     )
 

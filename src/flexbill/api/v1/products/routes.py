@@ -7,7 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, UploadFile
 
 from flexbill.api.v1.guard import Call, require
-from flexbill.api.v1.pagination import ListQuery, filter_docs, list_query, list_query_up_to
+from flexbill.api.v1.pagination import (
+    ListQuery,
+    filter_docs,
+    list_query,
+    list_query_up_to,
+    page_fields,
+)
 from flexbill.api.v1.products.schemas import (
     CsvImportResult,
     ProductBody,
@@ -65,10 +71,7 @@ async def list_products(
     return respond(
         ProductList(
             products=[ProductBody.of(product, call.ctx) for product in page.items],
-            count=len(page.items),
-            limit=page.limit,
-            has_more=page.has_more,
-            next_cursor=page.next_cursor,
+            **page_fields(page),
         )
     )
 
@@ -142,10 +145,7 @@ async def list_variants(
     return respond(
         VariantList(
             variants=[VariantBody.of(v, v.product, call.ctx) for v in page.items],
-            count=len(page.items),
-            limit=page.limit,
-            has_more=page.has_more,
-            next_cursor=page.next_cursor,
+            **page_fields(page),
         )
     )
 
