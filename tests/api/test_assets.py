@@ -11,7 +11,7 @@ import pytest
 
 from flexbill.core import clock
 from flexbill.core.db import Database
-from tests.assets.support import give_back, rent_out
+from tests.assets.support import give_back, rent_out, stock
 from tests.support import Api, Tenant, error_code, issue_key, new_tenant
 
 ASSET_FIELDS = {
@@ -19,6 +19,12 @@ ASSET_FIELDS = {
     "acquisitionDate", "customerId", "rentalId", "location", "condition", "notes", "currency",
     "deletedAt", "createdAt", "updatedAt",
 }  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+async def _catalog(api: Api) -> None:
+    await stock(api)
+
 
 COMPLETE_EXAMPLE = {
     "serialNumber": "C02ZX1Y2MD6T",
@@ -80,7 +86,8 @@ async def test_minimal_create_defaults_to_available_acquired_today(api: Api) -> 
     assert response.status_code == 201, response.text
     asset = response.json()["asset"]
     assert (asset["status"], asset["acquisitionDate"]) == ("available", "2025-03-01")
-    assert asset["productName"] is asset["acquisitionCost"] is asset["location"] is None
+    assert asset["productName"] == "Test devices"  # the catalog's product name
+    assert asset["acquisitionCost"] is asset["location"] is None
     assert asset["createdAt"] == "2025-03-01T23:59:00Z"
 
 
@@ -113,6 +120,7 @@ async def test_acquisition_cost_has_the_currency_decimals(
 ) -> None:
     unit = await new_tenant(database, currency=currency)
     api = Api(client, key=unit.live_key, tenant_id=unit.id)
+    await stock(api)
     asset = await _register(api, "SN-OK", acquisitionCost=accepted)
     assert (asset["acquisitionCost"], asset["currency"]) == (accepted, currency)
     response = await api.post(
@@ -552,6 +560,7 @@ async def test_another_business_unit_sees_nothing(
     await _register(api, "SN-1", location="mine")
     other_unit = await new_tenant(database)
     other = Api(client, key=other_unit.live_key, tenant_id=other_unit.id)
+    await stock(other)
     for response in (
         await other.get("/v1/assets/SN-1"),
         await _put(other, "SN-1", location="theirs"),
@@ -571,6 +580,7 @@ async def test_live_and_test_environments_are_separate(
     api: Api, client: httpx.AsyncClient, tenant: Tenant
 ) -> None:
     test_api = Api(client, key=tenant.test_key, tenant_id=tenant.id)
+    await stock(test_api)
     await _register(api, "SN-1", location="live")
     assert (await test_api.get("/v1/assets/SN-1")).status_code == 404
     await _register(test_api, "SN-1", location="test")
@@ -596,3 +606,38 @@ async def test_reading_needs_assets_read_and_writing_assets_write(
         assert error_code(response) == "INSUFFICIENT_PERMISSIONS"
     outsider = api.with_key(await issue_key(database, tenant, permissions=["customers:read"]))
     assert error_code(await outsider.get("/v1/assets")) == "INSUFFICIENT_PERMISSIONS"
+
+
+async def test_a_unit_must_be_of_a_catalog_variant(api: Api) -> None:
+    response = await api.post("/v1/assets", {"serialNumber": "SN-1", "sku": "NOT-IN-CATALOG"})
+    assert response.status_code == 404
+    assert error_code(response) == "VARIANT_NOT_FOUND"
+    assert (await api.get("/v1/assets")).json()["assets"] == []
+    await _register(api, "SN-2")
+    moved = await api.put("/v1/assets/SN-2", {"sku": "NOT-IN-CATALOG"})
+    assert error_code(moved) == "VARIANT_NOT_FOUND"
+    assert (await _get(api, "SN-2"))["sku"] == "LAPTOP-16"
+
+
+async def test_product_name_and_cost_default_to_the_catalog(api: Api) -> None:
+    body = {
+        "productSku": "PHONES",
+        "name": "Pocket phone",
+        "specification": "6.1-inch",
+        "category": "Phones",
+        "brand": "Acme",
+        "variants": [
+            {
+                "variantSku": "PHONE-BLUE",
+                "variantName": "Blue",
+                "grade": "A",
+                "acquisitionCost": 321.5,
+                "pricing": [{"contractLength": 12, "monthlyPrice": 19.99}],
+            }
+        ],
+    }
+    assert (await api.post("/v1/products", body)).status_code == 201
+    asset = await _register(api, "SN-P", sku="PHONE-BLUE")
+    assert (asset["productName"], asset["acquisitionCost"]) == ("Pocket phone", 321.5)
+    named = await _register(api, "SN-Q", sku="PHONE-BLUE", productName="Refurb", acquisitionCost=99)
+    assert (named["productName"], named["acquisitionCost"]) == ("Refurb", 99)

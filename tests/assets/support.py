@@ -7,7 +7,8 @@ from flexbill.assets import service
 from flexbill.core.db import Database
 from flexbill.tenancy.context import TenantContext
 from flexbill.tenancy.service import authenticate
-from tests.support import Tenant
+from tests.catalog.support import pricing, product, variant
+from tests.support import Api, Tenant
 
 
 async def tenant_context(
@@ -43,3 +44,22 @@ async def give_back(
     ctx = await tenant_context(database, tenant)
     async with database.transaction() as session:
         await service.release(session, ctx, serial_number, to_status=to_status)
+
+
+# Every SKU the asset tests register units of; the catalog must know a SKU first.
+STOCKED_SKUS = (
+    "LAPTOP-16", "MACBOOK-PRO-16-M3-18GB-SILVER", "OTHER", "X", "X-1", "B-SKU", "A-SKU",
+    "LAPTOP-PRO-16", "OTHER-SKU", "PHONE-15", "C-SKU", "SKU-0", "SKU-1",
+)  # fmt: skip
+
+
+async def stock(api: Api, *skus: str) -> None:
+    """Put variants with these SKUs into the caller's catalog (one product, upserted)."""
+    body = product(
+        "ASSET-TEST-DEVICES",
+        # Whole-number prices are valid in every currency (JPY has no minor unit).
+        *(variant(sku, pricing=[pricing(12, 10)]) for sku in skus or STOCKED_SKUS),
+        name="Test devices",
+    )
+    response = await api.post("/v1/products", body)
+    assert response.status_code in (200, 201), response.text

@@ -14,8 +14,13 @@ from flexbill.core import clock
 from flexbill.core.db import Database
 from flexbill.core.errors import FlexbillError, InvalidState, ValidationFailed
 from flexbill.tenancy.context import TenantContext
-from tests.assets.support import tenant_context
-from tests.support import Tenant, new_tenant
+from tests.assets.support import stock, tenant_context
+from tests.support import Api, Tenant, new_tenant
+
+
+@pytest.fixture(autouse=True)
+async def _catalog(api: Api) -> None:
+    await stock(api, "LAPTOP-16")
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from flexbill.assets import lifecycle
 from flexbill.assets.lifecycle import AssetStatus
 from flexbill.assets.models import Asset, AssetEvent, EventKind
+from flexbill.catalog import service as catalog
 from flexbill.core import clock
 from flexbill.core.errors import Conflict, FlexbillError, NotFound
 from flexbill.core.filtering import FilterSet, equals, one_of
@@ -152,17 +153,21 @@ def _exists(serial_number: str) -> Conflict:
 
 
 async def register_asset(session: AsyncSession, ctx: TenantContext, new: NewAsset) -> Asset:
-    """Register a unit; its serial number must be new to the tenant (deleted units count)."""
+    """Register a unit of a catalog variant; its serial number must be new to the tenant
+    (deleted units count). The product name and acquisition cost default to the catalog's."""
     lifecycle.check_registration(new.status)
     assets = Assets(session, ctx.tenant_id)
     if await assets.find_by_serial(new.serial_number) is not None:
         raise _exists(new.serial_number)
+    variant = await catalog.get_variant(session, ctx, new.sku)
     now = clock.now()
     asset = assets.add(
         Asset(
             id=new_id("ast"), serial_number=new.serial_number, sku=new.sku,
-            product_name=new.product_name, status=new.status,
-            acquisition_cost=new.acquisition_cost,
+            product_name=new.product_name or variant.product.name, status=new.status,
+            acquisition_cost=(
+                variant.acquisition_cost if new.acquisition_cost is None else new.acquisition_cost
+            ),
             acquisition_date=new.acquisition_date or now.date(),
             location=new.location, condition=new.condition, notes=new.notes,
             revision=0, created_at=now,
@@ -211,6 +216,7 @@ async def update_asset(
     current = AssetStatus(asset.status)
     if changes.sku is not None and changes.sku != asset.sku:
         lifecycle.check_sku_change(current)
+        await catalog.get_variant(session, ctx, changes.sku)
     target = changes.status if changes.status is not None else current
     lifecycle.check_manual_change(current, target)
 

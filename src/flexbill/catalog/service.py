@@ -124,6 +124,15 @@ class PriceQuote:
         return effective_monthly_price(self.price.monthly_price, self.discount)
 
 
+async def get_variant(session: AsyncSession, ctx: TenantContext, variant_sku: str) -> Variant:
+    """The variant with SKU ``variant_sku``, with its product and prices; ``VARIANT_NOT_FOUND``
+    when the tenant's catalog has none."""
+    variant = await Variants(session, ctx.tenant_id).by_sku(variant_sku)
+    if variant is None:
+        raise errors.variant_not_found(variant_sku)
+    return variant
+
+
 async def price_for(
     session: AsyncSession, ctx: TenantContext, variant_sku: str, contract_length: int
 ) -> PriceQuote:
@@ -132,9 +141,7 @@ async def price_for(
     Raises ``VARIANT_NOT_FOUND``, ``VARIANT_INACTIVE`` (the variant is inactive or its
     product discontinued) or ``INVALID_CONTRACT_LENGTH`` (not offered for that length).
     """
-    variant = await Variants(session, ctx.tenant_id).by_sku(variant_sku)
-    if variant is None:
-        raise errors.variant_not_found(variant_sku)
+    variant = await get_variant(session, ctx, variant_sku)
     if variant.status != VariantStatus.ACTIVE or variant.product.status != ProductStatus.ACTIVE:
         raise errors.variant_inactive(variant_sku)
     for price in variant.prices:
