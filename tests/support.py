@@ -98,6 +98,9 @@ class Api:
     async def put(self, path: str, json: Any) -> httpx.Response:
         return await self.request("PUT", path, json=json)
 
+    async def patch(self, path: str, json: Any) -> httpx.Response:
+        return await self.request("PATCH", path, json=json)
+
     async def delete(self, path: str) -> httpx.Response:
         return await self.request("DELETE", path)
 

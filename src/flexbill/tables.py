@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flexbill.assets import models as assets_models
+from flexbill.billing import models as billing_models
 from flexbill.catalog import models as catalog_models
 from flexbill.core.models import Base
 from flexbill.customers import models as customers_models
@@ -10,12 +11,14 @@ from flexbill.events import models as events_models
 from flexbill.idempotency import models as idempotency_models
 from flexbill.orders import models as orders_models
 from flexbill.settings import models as settings_models
+from flexbill.subscriptions import models as subscriptions_models
 from flexbill.tenancy import models as tenancy_models
 
 metadata = Base.metadata
 
 __all__ = [
     "assets_models",
+    "billing_models",
     "catalog_models",
     "customers_models",
     "events_models",
@@ -23,5 +26,6 @@ __all__ = [
     "metadata",
     "orders_models",
     "settings_models",
+    "subscriptions_models",
     "tenancy_models",
 ]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Generic, Literal, TypeVar
 
 import orjson
@@ -68,7 +68,7 @@ class SortOrders:
 
 
 def encode_cursor(sort_by: str, sort_dir: str, value: Any, row_id: str) -> str:
-    if isinstance(value, datetime):
+    if isinstance(value, date):  # a datetime is a date too
         value = value.isoformat()
     raw = orjson.dumps([sort_by, sort_dir, value, row_id])
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -98,6 +98,11 @@ def _typed_position_value(value: Any, python_type: type) -> Any:
             raise _invalid_cursor() from None
         if parsed.tzinfo is not None:
             return parsed
+    elif python_type is date and isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise _invalid_cursor() from None
     elif (python_type is int and type(value) is int and -_INT64 <= value < _INT64) or (
         python_type is str and isinstance(value, str)
     ):

@@ -95,11 +95,20 @@ def rent(current: OrderStatus, rented_devices: int, total_devices: int) -> Order
     last = rented_devices + 1 == total_devices
     target = next_status(current, Action.RENT_LAST if last else Action.RENT)
     if target is None:
-        raise InvalidState(
-            "ORDER_NOT_CONFIRMED",
-            f"Devices are rented only for confirmed orders; this order is '{current}'",
-        )
+        raise not_confirmed(current)
     return target
+
+
+def can_rent(current: OrderStatus) -> bool:
+    """Whether devices may be rented for an order in ``current`` (if any are left)."""
+    return bool(TRANSITIONS[current].get(Action.RENT_LAST))
+
+
+def not_confirmed(current: OrderStatus) -> InvalidState:
+    return InvalidState(
+        "ORDER_NOT_CONFIRMED",
+        f"Devices are rented only for confirmed orders; this order is '{current}'",
+    )
 
 
 def item_status(rented: int, quantity: int) -> RentalStatus:

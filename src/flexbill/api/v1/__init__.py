@@ -6,11 +6,16 @@ from fastapi import APIRouter
 
 from flexbill.api.v1.api_keys.routes import router as api_keys_router
 from flexbill.api.v1.assets.routes import router as assets_router
+from flexbill.api.v1.billing_groups.routes import router as billing_groups_router
 from flexbill.api.v1.customers.routes import router as customers_router
+from flexbill.api.v1.exports.routes import router as exports_router
 from flexbill.api.v1.health import router as health_router
 from flexbill.api.v1.orders.routes import router as orders_router
 from flexbill.api.v1.products.routes import router as products_router
 from flexbill.api.v1.settings.routes import router as settings_router
+from flexbill.api.v1.subscriptions.change_routes import router as subscription_changes_router
+from flexbill.api.v1.subscriptions.ending_routes import router as subscription_endings_router
+from flexbill.api.v1.subscriptions.routes import router as subscriptions_router
 
 router = APIRouter(prefix="/v1")
 router.include_router(health_router)
@@ -18,5 +23,10 @@ router.include_router(customers_router)
 router.include_router(products_router)
 router.include_router(assets_router)
 router.include_router(orders_router)
+router.include_router(subscriptions_router)
+router.include_router(subscription_changes_router)
+router.include_router(subscription_endings_router)
+router.include_router(billing_groups_router)
+router.include_router(exports_router)
 router.include_router(settings_router)
 router.include_router(api_keys_router)

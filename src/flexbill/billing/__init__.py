@@ -1,0 +1,1 @@
+"""Billing: how subscriptions are charged (billing groups today; invoices and payments next)."""

@@ -1,0 +1,1 @@
+"""Subscriptions: the contracts that rent devices to customers, and their lifecycle."""

@@ -1,0 +1,50 @@
+"""Helpers for subscription tests: a confirmed order with units in stock, and starting
+subscriptions through the API as a FlexPortal client does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.orders.support import LAPTOP, PHONE, create_catalog, exact, order_body, place
+from tests.support import Api
+
+__all__ = ["LAPTOP", "PHONE", "confirmed_order", "exact", "register", "start", "subscribe"]
+
+
+async def register(api: Api, serial: str, sku: str = LAPTOP, **fields: Any) -> dict[str, Any]:
+    response = await api.post("/v1/assets", {"serialNumber": serial, "sku": sku, **fields})
+    assert response.status_code == 201, response.text
+    asset: dict[str, Any] = response.json()["asset"]
+    return asset
+
+
+async def confirmed_order(
+    api: Api, *, catalog: bool = True, **order_overrides: Any
+) -> dict[str, Any]:
+    """A placed and confirmed order (by default: two laptops for 12 months)."""
+    if catalog:
+        await create_catalog(api)
+    order = await place(api, order_body(**order_overrides))
+    response = await api.post(f"/v1/orders/{order['orderId']}/confirm", None)
+    assert response.status_code == 200, response.text
+    confirmed: dict[str, Any] = exact(response)["order"]
+    return confirmed
+
+
+async def start(api: Api, order: dict[str, Any], serial: str, **fields: Any) -> Any:
+    """``POST /v1/subscriptions`` for ``serial`` against ``order``; the raw response."""
+    body = {
+        "orderId": order["orderId"],
+        "assetSerialNumber": serial,
+        "customerId": order["customerId"],
+        **fields,
+    }
+    return await api.post("/v1/subscriptions", body)
+
+
+async def subscribe(api: Api, order: dict[str, Any], serial: str, **fields: Any) -> dict[str, Any]:
+    """Start a subscription that must succeed; the rental object, amounts as ``Decimal``."""
+    response = await start(api, order, serial, **fields)
+    assert response.status_code == 201, response.text
+    rental: dict[str, Any] = exact(response)["rental"]
+    return rental
