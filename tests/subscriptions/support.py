@@ -3,12 +3,20 @@ subscriptions through the API as a FlexPortal client does."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
+from sqlalchemy import select
+
+from flexbill.core.db import Database
+from flexbill.events.models import Event
 from tests.orders.support import LAPTOP, PHONE, create_catalog, exact, order_body, place
 from tests.support import Api
 
-__all__ = ["LAPTOP", "PHONE", "confirmed_order", "exact", "register", "start", "subscribe"]
+__all__ = [
+    "LAPTOP", "PHONE", "confirmed_order", "event_counts", "events_of", "exact", "register",
+    "start", "subscribe",
+]  # fmt: skip
 
 
 async def register(api: Api, serial: str, sku: str = LAPTOP, **fields: Any) -> dict[str, Any]:
@@ -48,3 +56,16 @@ async def subscribe(api: Api, order: dict[str, Any], serial: str, **fields: Any)
     assert response.status_code == 201, response.text
     rental: dict[str, Any] = exact(response)["rental"]
     return rental
+
+
+async def events_of(database: Database, event_type: str | None = None) -> list[Event]:
+    """The event rows written so far (each test has its own database), of one type or all."""
+    async with database.transaction() as session:
+        statement = select(Event).order_by(Event.occurred_at, Event.id)
+        if event_type is not None:
+            statement = statement.where(Event.type == event_type)
+        return list((await session.scalars(statement)).all())
+
+
+async def event_counts(database: Database) -> Counter[str]:
+    return Counter(event.type for event in await events_of(database))

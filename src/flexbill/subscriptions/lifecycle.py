@@ -53,7 +53,7 @@ def parse_display_status(value: str) -> tuple[SubscriptionStatus, EndReason | No
     """``ended_buyout`` → (ended, buyout); ``active`` → (active, None). ``ValueError`` for
     anything that is not one of ``DISPLAY_STATUSES``."""
     if value not in DISPLAY_STATUSES:
-        raise ValueError(value)
+        raise ValueError(f"unknown subscription status: {value!r}")
     if value.startswith(f"{SubscriptionStatus.ENDED}_"):
         return SubscriptionStatus.ENDED, EndReason(value.split("_", 1)[1])
     return SubscriptionStatus(value), None
