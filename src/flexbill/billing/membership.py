@@ -1,12 +1,13 @@
 """Which billing group a subscription may join: a live group of the subscription's own
-customer (one invoice is addressed to one customer)."""
+customer (one invoice is addressed to one customer), and the errors that name the
+subscription a client sent when it may not."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flexbill.billing.models import BillingGroup
-from flexbill.core.errors import FlexbillError
+from flexbill.core.errors import Conflict, ErrorDetail, FlexbillError, InvalidState
 from flexbill.tenancy.context import TenantContext
 
 
@@ -14,10 +15,41 @@ def billing_group_not_found(billing_group_id: str) -> FlexbillError:
     return FlexbillError("BILLING_GROUP_NOT_FOUND", f"Billing group '{billing_group_id}' not found")
 
 
-def different_customer(rental_id: str, customer_id: str) -> FlexbillError:
+def _details(path: str | None, message: str, code: str) -> tuple[ErrorDetail, ...]:
+    return () if path is None else (ErrorDetail(path=path, message=message, code=code),)
+
+
+def different_customer(
+    rental_id: str, customer_id: str, *, path: str | None = None
+) -> FlexbillError:
+    message = f"Subscription '{rental_id}' belongs to another customer than '{customer_id}'"
     return FlexbillError(
-        "SUBSCRIPTION_DIFFERENT_CUSTOMER",
-        f"Subscription '{rental_id}' belongs to another customer than '{customer_id}'",
+        "SUBSCRIPTION_DIFFERENT_CUSTOMER", message, _details(path, message, "different_customer")
+    )
+
+
+def subscription_not_found(rental_id: str, *, path: str | None = None) -> FlexbillError:
+    message = f"Subscription '{rental_id}' not found"
+    return FlexbillError("SUBSCRIPTION_NOT_FOUND", message, _details(path, message, "not_found"))
+
+
+def subscription_not_active(
+    rental_id: str, status: str, *, path: str | None = None
+) -> InvalidState:
+    message = (
+        f"Subscription '{rental_id}' is '{status}'; only active subscriptions can join a "
+        "billing group"
+    )
+    return InvalidState("SUBSCRIPTION_NOT_ACTIVE", message, _details(path, message, "not_active"))
+
+
+def in_another_group(rental_id: str, billing_group_id: str, *, path: str | None = None) -> Conflict:
+    message = (
+        f"Subscription '{rental_id}' is already in billing group '{billing_group_id}'; "
+        "remove it from that group first"
+    )
+    return Conflict(
+        "SUBSCRIPTION_IN_ANOTHER_GROUP", message, _details(path, message, "in_another_group")
     )
 
 
@@ -26,7 +58,10 @@ async def find_group(
 ) -> BillingGroup:
     """A billing group of the tenant that has not been deleted, or ``BILLING_GROUP_NOT_FOUND``."""
     group = await session.get(
-        BillingGroup, (ctx.tenant_id, billing_group_id), with_for_update=for_update or None
+        BillingGroup,
+        (ctx.tenant_id, billing_group_id),
+        with_for_update=for_update or None,
+        populate_existing=for_update,
     )
     if group is None or group.deleted_at is not None:
         raise billing_group_not_found(billing_group_id)
@@ -38,8 +73,11 @@ async def joinable_group(
     customer_id: str,
 ) -> BillingGroup:  # fmt: skip
     """The group a subscription of ``customer_id`` is about to join; refused with
-    ``SUBSCRIPTION_DIFFERENT_CUSTOMER`` when the group bills another customer."""
-    group = await find_group(session, ctx, billing_group_id)
+    ``SUBSCRIPTION_DIFFERENT_CUSTOMER`` when the group bills another customer.
+
+    The group is locked, as deleting it or replacing its members does: a subscription
+    cannot join a group that a concurrent transaction is deleting."""
+    group = await find_group(session, ctx, billing_group_id, for_update=True)
     if group.customer_id != customer_id:
         raise different_customer(rental_id, group.customer_id)
     return group

@@ -2,6 +2,53 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from flexbill.api.v1.exports.schemas import ExportFilters, RentalExportBody, RentalExportResult
+from flexbill.api.v1.guard import Call, require
+from flexbill.api.v1.responses import V1JSONResponse, respond
+from flexbill.subscriptions import export
 
 router = APIRouter(prefix="/exports", tags=["Exports"])
+
+Reader = Annotated[Call, Depends(require("subscriptions:read"))]
+
+
+@router.post("/rentals", response_model=RentalExportResult)
+async def export_rentals(call: Reader, body: RentalExportBody | None = None) -> V1JSONResponse:
+    """Export subscriptions (rentals) as CSV text in `csvData`, oldest first.
+
+    Every field is optional. `startDate` and `endDate` bound the subscription's start
+    date (both inclusive); `status` and `customerIds` (up to 1000) filter further.
+    `includeFields` switches column groups off (each defaults to `true`): the columns
+    Rental ID, Status, Customer ID, Order ID, Start Date, End Date, Contract Length and
+    Created At are always written; `customerDetails` adds Customer Email, Customer Name
+    and Company; `deviceDetails` SKU, Product Name, Variant Name and Serial Number;
+    `financialDetails` Monthly Amount, Currency, Total Collected, Acquisition Cost and
+    List Price (major units); `customFields` one `Custom: <name>` column per custom field
+    found in the exported subscriptions, sorted by name.
+
+    Text that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, a
+    tab or a carriage return) is written with a leading `'`. More than 100,000 matching
+    subscriptions is `400 VALIDATION_ERROR`: narrow the range. `format` accepts only
+    `csv`.
+    """
+    body = body or RentalExportBody()
+    request = body.to_domain()
+    result = await export.export_rentals(call.session, call.ctx, request)
+    return respond(
+        RentalExportResult(
+            filename=result.filename,
+            csv_data=result.csv_text,
+            total_records=result.total_records,
+            generated_at=result.generated_at,
+            filters=ExportFilters(
+                start_date=request.start_date,
+                end_date=request.end_date,
+                status=body.status,
+                customer_ids=list(request.customer_ids) or None,
+            ),
+        )
+    )
