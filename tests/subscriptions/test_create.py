@@ -347,3 +347,32 @@ async def test_a_renting_customer_cannot_be_deleted(api: Api) -> None:
     )  # fmt: skip
     renting = (await api.get("/v1/customers", hasActiveRentals="true")).json()["customers"]
     assert [customer["customerId"] for customer in renting] == [order["customerId"]]
+
+
+async def test_a_subscription_can_start_in_its_customers_billing_group(api: Api) -> None:
+    from tests.orders.support import order_body
+
+    order = await confirmed_order(api)
+    for serial in ("SN-1", "SN-2", "SN-3"):
+        await register(api, serial)
+    first = await subscribe(api, order, "SN-1")
+    created = await api.post(
+        "/v1/billing-groups",
+        {"customerId": order["customerId"], "groupName": "HQ", "billingDay": 1,
+         "rentalIds": [first["rentalId"]]},
+    )  # fmt: skip
+    assert created.status_code == 201, created.text
+    group_id = created.json()["billingGroup"]["billingGroupId"]
+
+    second = await subscribe(api, order, "SN-2", billingGroupId=group_id)
+    assert second["billingGroupId"] == group_id
+    assert [entry["action"] for entry in second["history"]] == ["created", "billing_group_joined"]
+    members = (await api.get(f"/v1/billing-groups/{group_id}")).json()["billingGroup"]
+    assert members["rentalIds"] == [first["rentalId"], second["rentalId"]]
+
+    bob = await confirmed_order(
+        api, catalog=False, **order_body("bob@example.com", items=[{"sku": LAPTOP, "quantity": 1}])
+    )
+    response = await start(api, bob, "SN-3", billingGroupId=group_id)
+    assert (response.status_code, error_code(response)) == (400, "SUBSCRIPTION_DIFFERENT_CUSTOMER")
+    assert (await _asset(api, "SN-3"))["status"] == "available"

@@ -178,10 +178,17 @@ async def create_subscription(
         notes=new.notes,
         custom_fields=new.custom_fields,
     )
-    return await open_subscription(
+    subscription = await open_subscription(
         session, ctx, settings, rental_id=rental_id, customer=customer, order=order, item=item,
         asset=asset, terms=terms, at=now,
     )  # fmt: skip
+    if new.billing_group_id is not None:
+        # The same entry a group's own membership changes write (billing/groups.py).
+        record(
+            subscription, ctx, "billing_group_joined", now, billing_group_id=new.billing_group_id
+        )
+        await session.flush()
+    return subscription
 
 
 async def get_subscription(
