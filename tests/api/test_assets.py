@@ -149,7 +149,7 @@ async def test_acquisition_cost_has_the_currency_decimals(
         ({"serialNumber": "SN-1", "sku": "X", "status": "sold"}, "status", "invalid_enum_value"),
         ({"serialNumber": "SN-1", "sku": "X", "acquisitionCost": -1}, "acquisitionCost", "too_small"),
         ({"serialNumber": "SN-1", "sku": "X", "acquisitionCost": "a lot"}, "acquisitionCost", "invalid_type"),
-        ({"serialNumber": "SN-1", "sku": "X", "acquisitionDate": "15/01/2025"}, "acquisitionDate", "date_from_datetime_parsing"),
+        ({"serialNumber": "SN-1", "sku": "X", "acquisitionDate": "15/01/2025"}, "acquisitionDate", "invalid_date"),
         ({"serialNumber": "SN-1", "sku": "X", "notes": "n" * 5001}, "notes", "too_big"),
         ({"serialNumber": "SN-1", "sku": "X", "location": "l" * 201}, "location", "too_big"),
     ],

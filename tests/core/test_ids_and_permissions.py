@@ -13,6 +13,13 @@ def test_ids_are_prefixed_unique_and_time_ordered() -> None:
     assert [i[:15] for i in ids] == sorted(i[:15] for i in ids)
 
 
+def test_ids_of_one_process_sort_in_creation_order() -> None:
+    """Many ids share a millisecond; each still sorts after the one made before it, so
+    rows keyed by them (events) read back in the order they were written."""
+    ids = [new_id("evt") for _ in range(5000)]
+    assert ids == sorted(ids)
+
+
 @pytest.mark.parametrize(
     ("held", "wanted", "granted"),
     [

@@ -161,7 +161,7 @@ async def test_an_upgrade_ends_the_old_contract_and_starts_a_new_one(
     assert old["serialNumber"] == "SN-1"  # the contract keeps the device it rented
     assert old["monthlyAmount"] == Decimal("59.99")
     assert old["history"][-1] == {
-        "at": "2025-03-10T09:00:00Z", "action": "upgrade", "fromStatus": "active",
+        "at": "2025-03-10T09:00:00Z", "action": "upgraded", "fromStatus": "active",
         "toStatus": "ended_upgrade", "processedBy": old["createdBy"],
         "upgradedToRentalId": new_id, "newSku": NEW_SKU, "newSerialNumber": "NEW-1",
         "reason": "Needs a bigger screen",

@@ -39,8 +39,7 @@ from flexbill.orders.models import (
     OrderType,
 )
 from flexbill.orders.repository import Orders
-from flexbill.orders.totals import NO_VAT, Line, Totals, VatRule, order_totals
-from flexbill.settings.rules import BusinessSettings
+from flexbill.orders.totals import Line, Totals, order_totals, vat_rule
 from flexbill.settings.service import get_settings
 from flexbill.tenancy.context import TenantContext
 
@@ -122,7 +121,7 @@ async def place_order(session: AsyncSession, ctx: TenantContext, new: NewOrder) 
         (line, await _quote(session, ctx, index, line)) for index, line in enumerate(new.items)
     ]
     lines = (Line(line.quantity, quote.monthly_price) for line, quote in priced)
-    totals = order_totals(lines, _vat_rule(settings))
+    totals = order_totals(lines, vat_rule(settings.vat))
     if totals.total > MAX_ORDER_TOTAL:
         raise ValidationFailed.field("items", "The order's total is too large", "too_big")
     customer = await ordering.match_or_create(session, ctx, _new_customer(new))
@@ -142,11 +141,6 @@ def _fingerprint(new: NewOrder, details: StoredDetails) -> str:
         order_type=new.order_type,
         details=details.extension or details.upgrade,
     )
-
-
-def _vat_rule(settings: BusinessSettings) -> VatRule:
-    vat = settings.vat
-    return VatRule(rate=vat.rate, mode=vat.mode) if vat.enabled else NO_VAT
 
 
 async def _quote(
@@ -192,13 +186,13 @@ def _new_customer(new: NewOrder) -> NewCustomer:
     )  # fmt: skip
 
 
-def _list_price(variant: Variant) -> tuple[int | None, ListPriceSource]:
+def list_price_of(variant: Variant) -> tuple[int | None, ListPriceSource]:
     if variant.list_price is None:
         return None, ListPriceSource.UNKNOWN
     return variant.list_price, ListPriceSource.VARIANT
 
 
-def _acquisition_cost(variant: Variant) -> tuple[int | None, AcquisitionCostSource]:
+def acquisition_cost_of(variant: Variant) -> tuple[int | None, AcquisitionCostSource]:
     if variant.acquisition_cost is not None:
         return variant.acquisition_cost, AcquisitionCostSource.VARIANT
     if variant.list_price is not None:
@@ -208,8 +202,8 @@ def _acquisition_cost(variant: Variant) -> tuple[int | None, AcquisitionCostSour
 
 
 def _item(ctx: TenantContext, position: int, line: OrderLine, quote: PriceQuote) -> OrderItem:
-    list_price, list_price_source = _list_price(quote.variant)
-    acquisition_cost, acquisition_cost_source = _acquisition_cost(quote.variant)
+    list_price, list_price_source = list_price_of(quote.variant)
+    acquisition_cost, acquisition_cost_source = acquisition_cost_of(quote.variant)
     return OrderItem(
         tenant_id=ctx.tenant_id, position=position, sku=quote.variant.sku,
         variant_id=quote.variant.id, product_name=quote.product.name,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from flexbill.settings.rules import VatMode
+from flexbill.settings.rules import Vat, VatMode
 
 HUNDRED = 100
 
@@ -31,6 +31,11 @@ class VatRule:
 
 
 NO_VAT = VatRule(Decimal(0), VatMode.EXCLUSIVE)
+
+
+def vat_rule(vat: Vat) -> VatRule:
+    """The rule a business unit's VAT settings give its orders."""
+    return VatRule(rate=vat.rate, mode=vat.mode) if vat.enabled else NO_VAT
 
 
 @dataclass(frozen=True)

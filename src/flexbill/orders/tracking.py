@@ -27,8 +27,7 @@ from flexbill.orders.event_data import order_summary
 from flexbill.orders.lifecycle import OrderStatus, RentalStatus
 from flexbill.orders.models import Order, OrderItem, OrderType
 from flexbill.orders.repository import Orders
-from flexbill.orders.totals import NO_VAT, Line, VatRule, order_totals
-from flexbill.settings.rules import BusinessSettings
+from flexbill.orders.totals import Line, order_totals, vat_rule
 from flexbill.settings.service import get_settings
 from flexbill.tenancy.context import TenantContext
 
@@ -69,11 +68,6 @@ class UpgradeFacts:
 
 def tracking_fingerprint(order_id: str) -> str:
     return f"{TRACKING_FINGERPRINT_PREFIX}{order_id}"
-
-
-def _vat_rule(settings: BusinessSettings) -> VatRule:
-    vat = settings.vat
-    return VatRule(rate=vat.rate, mode=vat.mode) if vat.enabled else NO_VAT
 
 
 def _stored_details(
@@ -130,7 +124,7 @@ async def write_tracking_order(
     original = await Orders(session, ctx.tenant_id).get(original_order_id)
     order_type, extension, upgrade = _stored_details(details)
     order_id = new_id(settings.id_prefixes.order or DEFAULT_ID_PREFIX)
-    totals = order_totals([Line(1, item.unit_price)], _vat_rule(settings))
+    totals = order_totals([Line(1, item.unit_price)], vat_rule(settings.vat))
     customer = await Customers(session, ctx.tenant_id).get(original.customer_id, for_update=True)
     shipping = original.shipping_address
     ordering.record_order(

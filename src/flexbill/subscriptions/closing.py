@@ -46,11 +46,12 @@ async def close(
     **history_details: Any,
 ) -> Asset:
     """End the active ``subscription`` (locked by the caller) with ``status`` (and
-    ``end_reason`` when ``ended``); its unit moves to ``asset_status``. Returns the unit.
+    ``end_reason`` when ``ended``); its unit moves to ``asset_status``. ``action`` names
+    the history entry, in the past tense (``bought_out``). Returns the unit.
 
     Raises ``SUBSCRIPTION_NOT_ACTIVE`` when it already ended.
     """
-    check_active(subscription.status, subscription.end_reason, action.replace("_", " "))
+    check_active(subscription.status, subscription.end_reason, "ended")
     previous = display_status(subscription.status, subscription.end_reason)
     subscription.status = status
     subscription.end_reason = end_reason

@@ -23,7 +23,7 @@ from flexbill.core.money import to_major
 from flexbill.events import service as events
 from flexbill.events.models import EventType
 from flexbill.orders import tracking
-from flexbill.orders.models import AcquisitionCostSource, ListPriceSource
+from flexbill.orders.create import acquisition_cost_of, list_price_of
 from flexbill.settings.service import get_settings
 from flexbill.subscriptions import accounting, closing, service
 from flexbill.subscriptions.lifecycle import EndReason, SubscriptionStatus, check_active
@@ -76,15 +76,8 @@ async def _active_variant(session: AsyncSession, ctx: TenantContext, sku: str) -
 def _tracked_item(variant: Variant, upgrade: Upgrade, rental_id: str) -> tracking.TrackedItem:
     """The new device at the agreed amount, with the catalog's list price and cost as a
     placed order takes them (``open_subscription`` prefers the unit's own cost)."""
-    list_price = variant.list_price
-    list_price_source = ListPriceSource.UNKNOWN if list_price is None else ListPriceSource.VARIANT
-    if variant.acquisition_cost is not None:
-        cost, cost_source = variant.acquisition_cost, AcquisitionCostSource.VARIANT
-    elif list_price is not None:
-        # Cost recovery needs a cost; without one the list price is the honest upper bound.
-        cost, cost_source = list_price, AcquisitionCostSource.LIST_PRICE
-    else:
-        cost, cost_source = None, AcquisitionCostSource.UNKNOWN
+    list_price, list_price_source = list_price_of(variant)
+    cost, cost_source = acquisition_cost_of(variant)
     return tracking.TrackedItem(
         rental_id=rental_id, sku=variant.sku, variant_id=variant.id,
         product_name=variant.product.name, variant_name=variant.name,
@@ -124,7 +117,7 @@ async def upgrade_subscription(
     old.upgraded_to_rental_id = rental_id
     await closing.close(
         session, ctx, old, status=SubscriptionStatus.ENDED, end_reason=EndReason.UPGRADE,
-        asset_status="returned", action="upgrade", at=now, announce_end=False,
+        asset_status="returned", action="upgraded", at=now, announce_end=False,
         upgraded_to_rental_id=rental_id, new_sku=upgrade.new_sku,
         new_serial_number=asset.serial_number, reason=upgrade.reason,
     )  # fmt: skip
