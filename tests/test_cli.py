@@ -77,3 +77,12 @@ def test_unknown_business_unit(database_url: str) -> None:
     result = run(database_url, "api-keys", "create", "--tenant", "bu_nope", "--json", check=False)
     assert result.returncode == 1
     assert json.loads(result.stderr)["error"]["code"] == "NOT_FOUND"
+
+
+def test_worker_once_runs_the_due_jobs_and_exits(database_url: str) -> None:
+    """`flexbill worker --once` enqueues the periodic schedule and drains it; the second run
+    finds the slot's job already done."""
+    first = run(database_url, "worker", "--once")
+    assert first.stdout.strip() == "1 job(s) run"  # the hourly jobs.prune
+    second = run(database_url, "worker", "--once")
+    assert second.stdout.strip() == "0 job(s) run"

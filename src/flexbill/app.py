@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -20,6 +21,7 @@ from flexbill.config import Settings, get_settings
 from flexbill.core.db import Database
 from flexbill.core.ratelimit import create_rate_limiter
 from flexbill.tenancy.key_cache import KeyCache
+from flexbill.worker.handlers import run_worker
 
 DESCRIPTION = """
 flexbill speaks FlexPortal's `/v1` API. Every request carries
@@ -29,7 +31,9 @@ Lists use cursor pagination (`limit`, `startAfter`, `sortBy`, `sortDir`); errors
 """
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, with_worker: bool = False) -> FastAPI:
+    """The application. ``with_worker`` also runs the job worker inside the server process
+    (what ``flexbill serve`` does unless told not to: one command runs a small business)."""
     settings = settings or get_settings()
     database = Database(settings.database_url)
     rt = Runtime(
@@ -41,7 +45,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        background = asyncio.create_task(run_worker(database, stop)) if with_worker else None
         yield
+        if background is not None:
+            stop.set()
+            await background
         await rt.limiter.close()
         await database.dispose()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -90,6 +91,14 @@ def bootstrap(as_json: JsonFlag = False) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    worker: Annotated[
+        bool,
+        typer.Option(
+            "--worker/--no-worker",
+            help="Also run the job worker in this process (turn off when separate "
+            "`flexbill worker` processes do the work).",
+        ),
+    ] = True,
 ) -> None:
     """Migrate the database, create the first business unit on the first run, and serve."""
     import uvicorn
@@ -100,13 +109,45 @@ def serve(
     migrations.upgrade(settings.database_url)
     _welcome(host, port)
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, with_worker=worker),
         host=host,
         port=port,
         log_level="info",
         proxy_headers=True,
         forwarded_allow_ips=settings.trusted_proxies,
     )
+
+
+@app.command("worker")
+def run_worker(
+    once: Annotated[
+        bool, typer.Option("--once", help="Run the jobs due now, then exit (for cron or tests).")
+    ] = False,
+) -> None:
+    """Run queued jobs and the periodic schedule until stopped (Ctrl-C). Any number of
+    workers may share one PostgreSQL database."""
+    from flexbill.worker.handlers import worker
+
+    settings = get_settings()
+    migrations.upgrade(settings.database_url)
+
+    async def run() -> int:
+        database = Database(settings.database_url)
+        try:
+            if once:
+                return await worker(database).run_until_idle()
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for stop_signal in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(stop_signal, stop.set)
+            await worker(database).run_forever(stop)
+            return 0
+        finally:
+            await database.dispose()
+
+    ran = asyncio.run(run())
+    if once:
+        print(f"{ran} job(s) run")
 
 
 def _welcome(host: str, port: int) -> None:

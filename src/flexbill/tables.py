@@ -5,6 +5,7 @@ from __future__ import annotations
 from flexbill.assets import models as assets_models
 from flexbill.billing import models as billing_models
 from flexbill.catalog import models as catalog_models
+from flexbill.core import jobs as jobs_models
 from flexbill.core.models import Base
 from flexbill.customers import models as customers_models
 from flexbill.events import models as events_models
@@ -23,6 +24,7 @@ __all__ = [
     "customers_models",
     "events_models",
     "idempotency_models",
+    "jobs_models",
     "metadata",
     "orders_models",
     "settings_models",

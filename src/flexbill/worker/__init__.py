@@ -1,0 +1,1 @@
+"""The worker: runs queued jobs and the periodic schedule (see ``core/jobs.py``)."""

@@ -1,0 +1,27 @@
+"""Every module that declares job handlers, imported so that a worker knows them all
+(the worker's counterpart of ``tables.py``)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from flexbill.core.db import Database
+from flexbill.worker import maintenance
+from flexbill.worker.registry import REGISTRY
+from flexbill.worker.runner import Worker
+from flexbill.worker.schedule import Periodic
+
+SCHEDULE: tuple[Periodic, ...] = (Periodic(maintenance.PRUNE_JOBS, timedelta(hours=1)),)
+
+
+def worker(database: Database, *, name: str | None = None) -> Worker:
+    """A worker that knows every job kind and the periodic schedule."""
+    return Worker(database, REGISTRY, schedule=SCHEDULE, name=name)
+
+
+async def run_worker(database: Database, stop: asyncio.Event) -> None:
+    await worker(database).run_forever(stop)
+
+
+__all__ = ["SCHEDULE", "maintenance", "run_worker", "worker"]
