@@ -11,6 +11,7 @@ from flexbill.customers import models as customers_models
 from flexbill.events import models as events_models
 from flexbill.idempotency import models as idempotency_models
 from flexbill.orders import models as orders_models
+from flexbill.payments import models as payments_models
 from flexbill.settings import models as settings_models
 from flexbill.subscriptions import models as subscriptions_models
 from flexbill.tenancy import models as tenancy_models
@@ -27,6 +28,7 @@ __all__ = [
     "jobs_models",
     "metadata",
     "orders_models",
+    "payments_models",
     "settings_models",
     "subscriptions_models",
     "tenancy_models",

@@ -21,7 +21,9 @@ DEFAULTS: dict[str, Any] = {
         "enabled": False, "type": "flat", "amount": None, "percentage": None,
         "gracePeriodDays": 0,
     },
-    "paymentRetry": {"automatic": False, "attempts": 3, "intervalDays": 3},
+    "paymentRetry": {
+        "automatic": False, "attempts": 3, "intervalDays": 3, "finalOutcome": "stay_active",
+    },
     "buyout": {
         "method": "remaining_months", "flatFee": None, "rrpPercentage": None,
         "allowManualOverride": True, "allowRrpEstimation": False,

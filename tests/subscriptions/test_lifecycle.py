@@ -18,7 +18,7 @@ from flexbill.subscriptions.lifecycle import (
 
 def test_flexportal_status_vocabulary() -> None:
     assert DISPLAY_STATUSES == (
-        "active", "cancelled", "ended_completed", "ended_buyout", "ended_upgrade",
+        "active", "suspended", "cancelled", "ended_completed", "ended_buyout", "ended_upgrade",
         "ended_early_return",
     )  # fmt: skip
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from flexbill.core.models import Base, TenantOwned, Timestamped
@@ -62,4 +62,8 @@ class Customer(TenantOwned, Timestamped, Base):
     subscriptions_tracked: Mapped[int] = mapped_column(Integer, default=0)
     order_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     rental_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Due payments are charged to the default payment method without being asked.
+    auto_charge: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A test-mode customer attached to a test clock is billed on that clock's time.
+    test_clock_id: Mapped[str | None] = mapped_column(String(40), default=None)
     created_by: Mapped[str] = mapped_column(String(80))

@@ -193,10 +193,19 @@ class LateFees(_Rules):
         return self
 
 
+class DunningOutcome(StrEnum):
+    """What happens to a subscription whose payment failed its last attempt."""
+
+    STAY_ACTIVE = "stay_active"
+    SUSPEND = "suspend"
+    CANCEL = "cancel"
+
+
 class PaymentRetry(_Rules):
     automatic: StrictBool = False
     attempts: Annotated[StrictInt, Field(ge=1, le=5)] = 3
     interval_days: Annotated[StrictInt, Field(ge=1, le=30)] = 3
+    final_outcome: DunningOutcome = DunningOutcome.STAY_ACTIVE
 
 
 class Buyout(_Rules):

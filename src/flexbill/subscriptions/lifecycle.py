@@ -9,10 +9,11 @@ the two as one word (``ended_buyout``), which ``display_status`` builds and
     upgrade             active ─► ended (upgrade)       a new active subscription follows
     buyout              active ─► ended (buyout)
     early return        active ─► ended (early_return)
-    cancel              active ─► cancelled
+    cancel              active | suspended ─► cancelled
     contract end        active ─► ended (completed)     the billing worker's decision
+    dunning             active ─► suspended ─(paid)─► active
 
-Every status but ``active`` is final.
+``cancelled`` and ``ended`` are final.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from flexbill.core.errors import Conflict, InvalidState
 
 class SubscriptionStatus(StrEnum):
     ACTIVE = "active"
+    SUSPENDED = "suspended"  # payments failed for good; the business unit chose to suspend
     CANCELLED = "cancelled"
     ENDED = "ended"
 
@@ -37,6 +39,7 @@ class EndReason(StrEnum):
 
 DISPLAY_STATUSES: tuple[str, ...] = (
     SubscriptionStatus.ACTIVE,
+    SubscriptionStatus.SUSPENDED,  # flexbill's: FlexPortal has no dunning
     SubscriptionStatus.CANCELLED,
     *(f"{SubscriptionStatus.ENDED}_{reason}" for reason in EndReason),
 )
@@ -71,6 +74,12 @@ def check_active(status: str, end_reason: str | None, operation: str) -> None:
             f"Only active subscriptions can be {operation}; this one is "
             f"'{display_status(status, end_reason)}'",
         )
+
+
+def is_live(status: str) -> bool:
+    """Still a contract: the device is with the customer (active, or suspended for
+    non-payment)."""
+    return status in (SubscriptionStatus.ACTIVE, SubscriptionStatus.SUSPENDED)
 
 
 def check_cancellable(status: str, end_reason: str | None) -> None:

@@ -292,3 +292,23 @@ async def list_tenant_api_keys(
 ) -> Page[ApiKey]:
     statement = select(ApiKey).where(ApiKey.tenant_id == ctx.tenant_id)
     return await paginate(session, statement, API_KEY_SORT_ORDERS, page)
+
+
+async def system_context(session: AsyncSession, tenant_id: str) -> TenantContext:
+    """The context in which the system itself (a job, a command) acts for a tenant: every
+    permission, no API key (``actor`` is ``system``). ``NOT_FOUND`` for an unknown tenant."""
+    row = (
+        await session.execute(
+            select(Tenant, BusinessUnit)
+            .join(BusinessUnit, BusinessUnit.id == Tenant.business_unit_id)
+            .where(Tenant.id == tenant_id)
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound("Tenant", tenant_id)
+    tenant, unit = row
+    return TenantContext(
+        tenant_id=tenant.id, business_unit_id=unit.id, mode=tenant.mode, region=unit.region,
+        currency=unit.currency, key_id=None, permissions=frozenset({perms.ALL}),
+        tier=RateTier.ENTERPRISE,
+    )  # fmt: skip

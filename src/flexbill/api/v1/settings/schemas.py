@@ -18,7 +18,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Final, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
 
@@ -35,6 +35,7 @@ from flexbill.settings.rules import (
     BusinessSettings,
     BuyoutMethod,
     ContractEnd,
+    DunningOutcome,
     EarlyReturnMethod,
     FirstPayment,
     LateFeeType,
@@ -198,6 +199,10 @@ class PaymentRetryBody(_Shown):
     automatic: bool
     attempts: int
     interval_days: int
+    final_outcome: DunningOutcome = Field(
+        description="After the last failed attempt: `stay_active`, `suspend` or `cancel` "
+        "the subscription (flexbill)"
+    )
 
 
 class BuyoutBody(_Shown):

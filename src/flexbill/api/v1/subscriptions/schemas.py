@@ -28,7 +28,7 @@ Reference = Annotated[str, Field(min_length=1, max_length=100)]
 Notes = Annotated[str | None, Field(default=None, max_length=MAX_NOTES_LENGTH)]
 ContractMonths = Annotated[int, Field(ge=1, le=120)]
 StatusName = Literal[
-    "active", "cancelled", "ended_completed", "ended_buyout", "ended_upgrade",
+    "active", "suspended", "cancelled", "ended_completed", "ended_buyout", "ended_upgrade",
     "ended_early_return",
 ]  # fmt: skip
 
