@@ -6,13 +6,18 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from flexbill.billing import collection, run
 from flexbill.core.db import Database
 from flexbill.worker import maintenance
 from flexbill.worker.registry import REGISTRY
 from flexbill.worker.runner import Worker
 from flexbill.worker.schedule import Periodic
 
-SCHEDULE: tuple[Periodic, ...] = (Periodic(maintenance.PRUNE_JOBS, timedelta(hours=1)),)
+SCHEDULE: tuple[Periodic, ...] = (
+    Periodic(maintenance.PRUNE_JOBS, timedelta(hours=1)),
+    Periodic(run.SWEEP, timedelta(minutes=10)),
+    Periodic(collection.COLLECT_DUE, timedelta(minutes=10)),
+)
 
 
 def worker(database: Database, *, name: str | None = None) -> Worker:
@@ -24,4 +29,4 @@ async def run_worker(database: Database, stop: asyncio.Event) -> None:
     await worker(database).run_forever(stop)
 
 
-__all__ = ["SCHEDULE", "maintenance", "run_worker", "worker"]
+__all__ = ["SCHEDULE", "collection", "maintenance", "run", "run_worker", "worker"]

@@ -10,7 +10,10 @@ from flexbill.api.v1.billing_groups.routes import router as billing_groups_route
 from flexbill.api.v1.customers.routes import router as customers_router
 from flexbill.api.v1.exports.routes import router as exports_router
 from flexbill.api.v1.health import router as health_router
+from flexbill.api.v1.invoices.routes import router as invoices_router
 from flexbill.api.v1.orders.routes import router as orders_router
+from flexbill.api.v1.payment_methods.routes import router as payment_methods_router
+from flexbill.api.v1.payments.routes import router as payments_router
 from flexbill.api.v1.products.routes import router as products_router
 from flexbill.api.v1.settings.routes import router as settings_router
 from flexbill.api.v1.subscriptions.change_routes import router as subscription_changes_router
@@ -28,5 +31,8 @@ router.include_router(subscription_changes_router)
 router.include_router(subscription_endings_router)
 router.include_router(billing_groups_router)
 router.include_router(exports_router)
+router.include_router(payments_router)
+router.include_router(invoices_router)
+router.include_router(payment_methods_router)
 router.include_router(settings_router)
 router.include_router(api_keys_router)
