@@ -233,6 +233,7 @@ class TestClock(TenantOwned, Timestamped, Base):
     the real time, and advancing it runs everything due in between, in order."""
 
     __tablename__ = "test_clocks"
+    __test__ = False  # not a pytest test class, whatever its name says
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str | None] = mapped_column(String(200), default=None)

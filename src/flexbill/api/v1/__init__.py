@@ -19,6 +19,7 @@ from flexbill.api.v1.settings.routes import router as settings_router
 from flexbill.api.v1.subscriptions.change_routes import router as subscription_changes_router
 from flexbill.api.v1.subscriptions.ending_routes import router as subscription_endings_router
 from flexbill.api.v1.subscriptions.routes import router as subscriptions_router
+from flexbill.api.v1.test_clocks.routes import router as test_clocks_router
 
 router = APIRouter(prefix="/v1")
 router.include_router(health_router)
@@ -34,5 +35,6 @@ router.include_router(exports_router)
 router.include_router(payments_router)
 router.include_router(invoices_router)
 router.include_router(payment_methods_router)
+router.include_router(test_clocks_router)
 router.include_router(settings_router)
 router.include_router(api_keys_router)
