@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -86,3 +87,39 @@ def test_worker_once_runs_the_due_jobs_and_exits(database_url: str) -> None:
     assert first.stdout.strip() == "1 job(s) run"  # the hourly jobs.prune
     second = run(database_url, "worker", "--once")
     assert second.stdout.strip() == "0 job(s) run"
+
+
+def test_clock_advance(database_url: str) -> None:
+    """A script moves a test clock forward; a live environment has no clocks to move."""
+    import asyncio
+
+    from flexbill.billing import test_clocks
+    from flexbill.core.db import Database
+    from flexbill.tenancy.service import environment_context
+
+    tenant = run_json(database_url, "bootstrap")["tenantId"]
+
+    async def create() -> str:
+        database = Database(database_url)
+        try:
+            async with database.transaction() as session:
+                ctx = await environment_context(session, tenant, "test")
+                clock = await test_clocks.create_clock(
+                    session, ctx, frozen_time=datetime(2025, 1, 1, tzinfo=UTC), name=None
+                )
+                return clock.id
+        finally:
+            await database.dispose()
+
+    clock_id = asyncio.run(create())
+    moved = run_json(
+        database_url, "clock", "advance", "--tenant", tenant, "--clock", clock_id,
+        "--to", "2025-03-01T00:00:00+00:00",
+    )  # fmt: skip
+    assert moved == {"testClockId": clock_id, "frozenTime": "2025-03-01T00:00:00+00:00"}
+    backwards = run(
+        database_url, "clock", "advance", "--tenant", tenant, "--clock", clock_id,
+        "--to", "2025-02-01T00:00:00+00:00", check=False,
+    )  # fmt: skip
+    assert backwards.returncode == 1
+    assert json.loads(backwards.stderr)["error"]["code"] == "VALIDATION_ERROR"

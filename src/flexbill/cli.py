@@ -8,7 +8,7 @@ import json
 import signal
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -28,6 +28,8 @@ app = typer.Typer(
 )
 api_keys_app = typer.Typer(help="Issue, list and revoke API keys.", no_args_is_help=True)
 app.add_typer(api_keys_app, name="api-keys")
+clock_app = typer.Typer(help="Test clocks of a test environment.", no_args_is_help=True)
+app.add_typer(clock_app, name="clock")
 
 T = TypeVar("T")
 
@@ -148,6 +150,29 @@ def run_worker(
     ran = asyncio.run(run())
     if once:
         print(f"{ran} job(s) run")
+
+
+@clock_app.command("advance")
+def advance_clock(
+    tenant: Annotated[str, typer.Option(help="Business unit ID (the Tenant-ID).")],
+    clock: Annotated[str, typer.Option("--clock", help="Test clock ID.")],
+    to: Annotated[
+        datetime, typer.Option("--to", help="The later time, e.g. 2025-06-01T00:00:00+00:00.")
+    ],
+    as_json: JsonFlag = False,
+) -> None:
+    """Advance a test clock of the business unit's test environment: everything due for its
+    customers in between happens first, day by day."""
+    from flexbill.billing import test_clocks
+
+    until = to if to.tzinfo is not None else to.replace(tzinfo=UTC)
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        ctx = await tenancy.environment_context(session, tenant, "test")
+        moved = await test_clocks.advance(session, ctx, clock, until)
+        return {"testClockId": moved.id, "frozenTime": moved.frozen_time.isoformat()}
+
+    _print(_in_transaction(work), as_json)
 
 
 def _welcome(host: str, port: int) -> None:

@@ -294,6 +294,13 @@ async def list_tenant_api_keys(
     return await paginate(session, statement, API_KEY_SORT_ORDERS, page)
 
 
+async def environment_context(
+    session: AsyncSession, business_unit_id: str, mode: str
+) -> TenantContext:
+    """The system's context in one environment (``live``/``test``) of a business unit."""
+    return await system_context(session, (await _tenant(session, business_unit_id, mode)).id)
+
+
 async def system_context(session: AsyncSession, tenant_id: str) -> TenantContext:
     """The context in which the system itself (a job, a command) acts for a tenant: every
     permission, no API key (``actor`` is ``system``). ``NOT_FOUND`` for an unknown tenant."""
