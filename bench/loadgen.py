@@ -140,6 +140,18 @@ class LoadResult:
         return self.latencies_ns[rank - 1] / 1e6
 
 
+def combine(results: Sequence[LoadResult]) -> LoadResult:
+    """Several loads of the same requests as one: their windows end to end."""
+    return LoadResult(
+        requests=sum(r.requests for r in results),
+        errors=sum(r.errors for r in results),
+        seconds=sum(r.seconds for r in results),
+        latencies_ns=sorted(latency for r in results for latency in r.latencies_ns),
+        client_cpu_seconds=sum(r.client_cpu_seconds for r in results),
+        server_cpu_seconds=sum(r.server_cpu_seconds for r in results),
+    )
+
+
 _FAILURES = (
     OSError,
     asyncio.IncompleteReadError,
@@ -162,7 +174,9 @@ async def run_load(
     """Keep ``connections`` connections busy with ``requests`` (taken in turn) for
     ``warmup + duration`` seconds; count what completes in the last ``duration`` seconds.
 
-    Each connection has one request in flight, like a client pool of that size. A request
+    Each connection has one request in flight, like a client pool of that size, and takes
+    every ``connections``-th request from its own offset: no two connections send the same
+    request in one pass (each order request creates its own order). A request
     counts when its response completes inside the window, so the rate is completions per
     second; what the warm-up leaves in flight is not counted. ``server_cpu`` reads the
     server's CPU clock, sampled at the window's edges like the client's own.
@@ -199,7 +213,7 @@ async def run_load(
                         connection = None
                     await asyncio.sleep(RECONNECT_PAUSE_SECONDS)
                     continue
-                index += 1
+                index += connections
                 if window_start <= finished < window_end:
                     if response.status == expect_status:
                         latencies.append(finished - started)

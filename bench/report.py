@@ -13,10 +13,18 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+# The small tenant of the list-growth comparison (the large one is Settings.subscriptions).
+SMALL_SUBSCRIPTIONS = 1000
+
 # The issue's target: a single authenticated read should reach at least half of what the
 # same stack serves without auth or database.
 TARGET_RATIO = 0.5
 TARGET_SCENARIO = "single read"
+SUBSCRIPTIONS_SCENARIO = "subscriptions page"
+
+
+def subscriptions_scenario_name(rows: int) -> str:
+    return f"{SUBSCRIPTIONS_SCENARIO} ({rows:,})"
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,7 @@ class ScenarioResult:
     body_bytes: int
     real: Measurement
     baseline: Measurement
+    tenant_rows: int | None = None  # subscriptions in the tenant a list scenario reads
 
     @property
     def ratio(self) -> float:
@@ -57,6 +66,7 @@ class Settings:
     warmup_seconds: float
     duration_seconds: float
     customers: int
+    subscriptions: int  # in the large tenant of the list-growth scenarios
 
 
 @dataclass
@@ -67,6 +77,7 @@ class Run:
     results: list[ScenarioResult] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)  # backend -> reason
     seeding: dict[str, float] = field(default_factory=dict)  # backend -> customers per second
+    bulk_seeding: dict[str, float] = field(default_factory=dict)  # backend -> rows per second
 
 
 def _number(value: float, digits: int = 0) -> str:
@@ -121,19 +132,45 @@ def verdict(results: list[ScenarioResult]) -> list[str]:
     return lines
 
 
+def growth(results: list[ScenarioResult]) -> list[str]:
+    """Per backend: the subscriptions page in the largest tenant against the smallest."""
+    lines = []
+    for backend in dict.fromkeys(r.backend for r in results):
+        lists = sorted(
+            (r for r in results if r.backend == backend and r.tenant_rows is not None),
+            key=lambda r: r.tenant_rows or 0,
+        )
+        if len(lists) < 2:
+            continue
+        small, large = lists[0], lists[-1]
+        ratio = large.real.rps / small.real.rps if small.real.rps else math.nan
+        cpu = large.real.server_cpu_us_per_request / small.real.server_cpu_us_per_request
+        lines.append(
+            f"- {backend}: {_number(large.real.rps)} rps (p50 {_number(large.real.p50_ms, 2)} ms, "
+            f"p99 {_number(large.real.p99_ms, 2)} ms) with {large.tenant_rows:,} subscriptions "
+            f"against {_number(small.real.rps)} rps (p50 {_number(small.real.p50_ms, 2)} ms, "
+            f"p99 {_number(small.real.p99_ms, 2)} ms) with {small.tenant_rows:,}: "
+            f"**{_number(ratio, 2)}** (1.00 = flat); server CPU per request "
+            f"{_number(cpu, 2)} × the small tenant's."
+        )
+    return lines
+
+
 def _readme(run: Run) -> str:
     s = run.settings
     machine = ", ".join(f"{k}: {v}" for k, v in run.machine.items())
     skipped = "".join(f"\n- {backend} was skipped: {why}" for backend, why in run.skipped.items())
     seeding = ", ".join(f"{b} {_number(rate)} customers/s" for b, rate in run.seeding.items())
+    bulk = ", ".join(f"{b} {_number(rate)} rows/s" for b, rate in run.bulk_seeding.items())
     return f"""# Benchmarks
 
 `make bench` (or `python -m bench.run` from the repository root) measures how fast flexbill
-answers customer reads, each beside a **baseline**: the same server process, framework and
-middleware answering a static JSON body of the same size, without auth or database
-(`GET /bench/static/<bytes>`, mounted only when `FLEXBILL_BENCH_BASELINE=true`). The ratio
-real ÷ baseline says what flexbill's own work costs — auth, rate limiting, the unit of work,
-the query, serialization — independently of how fast the machine is.
+answers customer reads, places orders and lists subscriptions, each beside a **baseline**:
+the same server process, framework and middleware answering a static JSON body of the same
+size, without auth or database (`GET /bench/static/<bytes>`, mounted only when
+`FLEXBILL_BENCH_BASELINE=true`). The ratio real ÷ baseline says what flexbill's own work
+costs — auth, rate limiting, the unit of work, the query, serialization — independently of
+how fast the machine is.
 
 ## What is measured
 
@@ -141,6 +178,8 @@ the query, serialization — independently of how fast the machine is.
 |---|---|
 | single read | `GET /v1/customers/{{id}}`, cycling over all seeded customers |
 | page of 100 | `GET /v1/customers?limit=100` (the first page, newest first) |
+| order created | `POST /v1/orders`: each request a new order of a new customer (own e-mail) |
+| subscriptions page (n) | `GET /v1/subscriptions?limit=100`, first page, in a tenant of n rentals |
 
 For each backend (SQLite in a fresh temporary file; PostgreSQL in a throwaway cluster from
 `flexbill.testing.postgres`) the run
@@ -150,7 +189,17 @@ For each backend (SQLite in a fresh temporary file; PostgreSQL in a throwaway cl
 2. creates {s.customers:,} customers through `POST /v1/customers`;
 3. per scenario, fetches the real response once to learn its size, then loads
    `/bench/static/<that size>` (baseline) and then the real endpoint;
-4. reads the server process's `VmRSS` and `VmHWM` from `/proc/<pid>/status` after each load.
+4. reads the server process's `VmRSS` and `VmHWM` from `/proc/<pid>/status` after each load;
+5. for the orders, creates a catalog product through the API first; the baseline is the
+   same `GET` of a static body the size of the order's answer (it reads no request body);
+6. for the subscription lists, bulk-inserts rows with SQLAlchemy Core `executemany` while
+   the server runs (customers, fulfilled orders of four devices, their items, rented-out
+   assets, active subscriptions; every foreign key valid): {s.subscriptions:,} into the
+   business unit's live tenant and {SMALL_SUBSCRIPTIONS:,} into its test tenant, in the
+   same tables, then loads the page with the test key and with the live key in the order
+   small, large, large, small (each row of the table combines its two loads, so a machine
+   that slows down mid-run weighs on both alike). The ratio of the two says whether the
+   list stays flat as a tenant's data grows.
 
 The load generator (`bench/loadgen.py`) is a small asyncio HTTP/1.1 keep-alive client on
 raw sockets ({run.machine.get("event loop", "asyncio")}). It keeps {s.connections} connections busy,
@@ -182,10 +231,18 @@ A single read should reach at least **{TARGET_RATIO}** of the baseline's through
 
 {chr(10).join(verdict(run.results)) or "- no single-read result in this run."}{skipped}
 
+## List growth
+
+The first page of `GET /v1/subscriptions?limit=100`, {s.subscriptions:,} subscriptions against
+{SMALL_SUBSCRIPTIONS:,} in the same run (throughput large ÷ small):
+
+{chr(10).join(growth(run.results)) or "- no list-growth result in this run."}
+
 ## Latest results
 
 Run of {run.date}: {s.mode} run, {s.connections} connections, {s.warmup_seconds:g} s
-warm-up + {s.duration_seconds:g} s measured per load, {s.customers:,} customers.
+warm-up + {s.duration_seconds:g} s measured per load, {s.customers:,} customers,
+{s.subscriptions:,} + {SMALL_SUBSCRIPTIONS:,} subscriptions.
 Machine: {machine}.
 
 {results_table(run.results)}
@@ -198,6 +255,7 @@ one core used during the measured window:
 {details_table(run.results)}
 
 Seeding through the API: {seeding or "n/a"}.
+Bulk seeding (rows of all five tables): {bulk or "n/a"}.
 """
 
 

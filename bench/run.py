@@ -20,9 +20,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import aio, report
+from bench import aio, bulk, report
 from bench.backends import BACKENDS, BackendUnavailableError, database
-from bench.loadgen import encode_request, fetch, run_load
+from bench.loadgen import LoadResult, combine, encode_request, fetch, run_load
+from bench.orders import OrderRequests, create_catalog, order_body
 from bench.seed import seed_customers
 from bench.server import Credentials, Server, ServerError, bootstrap
 
@@ -31,23 +32,35 @@ README = HERE / "README.md"
 RESULTS_JSON = HERE / "results" / "latest.json"
 
 FULL = report.Settings(
-    mode="full", connections=16, warmup_seconds=1.0, duration_seconds=5.0, customers=1000
-)
+    mode="full", connections=16, warmup_seconds=1.0, duration_seconds=5.0, customers=1000,
+    subscriptions=100_000,
+)  # fmt: skip
 QUICK = report.Settings(
-    mode="quick", connections=16, warmup_seconds=0.5, duration_seconds=2.0, customers=200
-)
+    mode="quick", connections=16, warmup_seconds=0.5, duration_seconds=2.0, customers=200,
+    subscriptions=20_000,
+)  # fmt: skip
 PAGE_LIMIT = 100
+SMALL_TENANT_SUBSCRIPTIONS = report.SMALL_SUBSCRIPTIONS
+ORDER_SCENARIO = "order created"
 
 
 @dataclass(frozen=True)
 class Scenario:
     name: str
-    template: str  # the path as the report shows it
-    paths: Sequence[str]  # taken in turn by the load generator
-    check: Callable[[bytes], None]  # raises if the first answer is not what we mean to measure
+    template: str  # the request as the report shows it
+    requests: Sequence[bytes]  # taken in turn by the load generator
+    check: Callable[[bytes], None]  # raises if the probe's answer is not what we mean to measure
+    headers: Mapping[str, str]  # the baseline gets the same ones
+    probe: bytes | None = None  # learns the body size; by default the first request
+    status: int = 200
+    tenant_rows: int | None = None  # subscriptions in the tenant the list reads
 
 
-def scenarios(customer_ids: Sequence[str]) -> list[Scenario]:
+def _get(paths: Sequence[str], headers: Mapping[str, str]) -> list[bytes]:
+    return [encode_request("GET", path, headers) for path in paths]
+
+
+def customer_scenarios(customer_ids: Sequence[str], headers: Mapping[str, str]) -> list[Scenario]:
     def one_customer(body: bytes) -> None:
         if json.loads(body).get("customerId") != customer_ids[0]:
             raise ServerError(f"unexpected single-read body: {body[:300]!r}")
@@ -60,32 +73,73 @@ def scenarios(customer_ids: Sequence[str]) -> list[Scenario]:
     return [
         Scenario(
             "single read",
-            "/v1/customers/{id}",
-            [f"/v1/customers/{cid}" for cid in customer_ids],
+            "GET /v1/customers/{id}",
+            _get([f"/v1/customers/{cid}" for cid in customer_ids], headers),
             one_customer,
+            headers,
         ),
         Scenario(
             "page of 100",
-            f"/v1/customers?limit={PAGE_LIMIT}",
-            [f"/v1/customers?limit={PAGE_LIMIT}"],
+            f"GET /v1/customers?limit={PAGE_LIMIT}",
+            _get([f"/v1/customers?limit={PAGE_LIMIT}"], headers),
             full_page,
+            headers,
         ),
     ]
 
 
-def measure(
-    server: Server, requests: Sequence[bytes], settings: report.Settings
-) -> report.Measurement:
-    result = aio.run(
+def order_scenario(headers: Mapping[str, str]) -> Scenario:
+    def placed(body: bytes) -> None:
+        order = json.loads(body).get("order", {})
+        if order.get("status") != "pending" or len(order.get("items", [])) != 1:
+            raise ServerError(f"unexpected order body: {body[:300]!r}")
+
+    return Scenario(
+        ORDER_SCENARIO,
+        "POST /v1/orders",
+        OrderRequests(headers, first=1),
+        placed,
+        headers,
+        probe=encode_request("POST", "/v1/orders", headers, order_body(0)),
+        status=201,
+    )
+
+
+def subscriptions_scenario(rows: int, headers: Mapping[str, str]) -> Scenario:
+    path = f"/v1/subscriptions?limit={PAGE_LIMIT}"
+
+    def full_page(body: bytes) -> None:
+        rentals = json.loads(body).get("rentals", [])
+        if len(rentals) != min(PAGE_LIMIT, rows) or rentals[0].get("status") != "active":
+            raise ServerError(f"the page holds {len(rentals)} rentals, expected {PAGE_LIMIT}")
+
+    return Scenario(
+        report.subscriptions_scenario_name(rows),
+        f"GET {path}",
+        _get([path], headers),
+        full_page,
+        headers,
+        tenant_rows=rows,
+    )
+
+
+def load(server: Server, scenario: Scenario, settings: report.Settings) -> LoadResult:
+    return aio.run(
         run_load(
             server.port,
-            requests,
+            scenario.requests,
             connections=settings.connections,
             warmup=settings.warmup_seconds,
             duration=settings.duration_seconds,
+            expect_status=scenario.status,
             server_cpu=server.cpu_seconds,
         )
     )
+
+
+def measurement(server: Server, loads: Sequence[LoadResult]) -> report.Measurement:
+    """The figures of ``loads`` taken together, and the server's memory right after."""
+    result = combine(loads)
     memory = server.memory()
     per_request = result.server_cpu_seconds / result.requests * 1e6 if result.requests else math.nan
     return report.Measurement(
@@ -103,39 +157,96 @@ def measure(
     )
 
 
-def run_scenario(
-    server: Server,
-    backend: str,
-    scenario: Scenario,
-    headers: Mapping[str, str],
-    settings: report.Settings,
-) -> report.ScenarioResult:
-    first = aio.run(fetch(server.port, encode_request("GET", scenario.paths[0], headers)))
-    if first.status != 200:
-        raise ServerError(f"GET {scenario.paths[0]} answered {first.status}: {first.body[:300]!r}")
+@dataclass(frozen=True)
+class Prepared:
+    body_bytes: int
+    baseline: report.Measurement
+
+
+def prepare(server: Server, scenario: Scenario, settings: report.Settings) -> Prepared:
+    """Check that the endpoint answers what we mean to measure, then load the baseline: a
+    static body of the same size, requested with the same headers."""
+    probe = scenario.probe or scenario.requests[0]
+    first = aio.run(fetch(server.port, probe))
+    if first.status != scenario.status:
+        raise ServerError(
+            f"{scenario.template} answered {first.status}, not {scenario.status}: "
+            f"{first.body[:300]!r}"
+        )
     scenario.check(first.body)
     size = len(first.body)
-    baseline_path = f"/bench/static/{size}"
-    probe = aio.run(fetch(server.port, encode_request("GET", baseline_path, headers)))
-    if probe.status != 200:
-        raise ServerError(f"the baseline answered {probe.status}; is FLEXBILL_BENCH_BASELINE set?")
-    baseline = measure(server, [encode_request("GET", baseline_path, headers)], settings)
-    real = measure(server, [encode_request("GET", p, headers) for p in scenario.paths], settings)
+    path = f"/bench/static/{size}"
+    baseline = Scenario(
+        "baseline",
+        f"GET {path}",
+        [encode_request("GET", path, scenario.headers)],
+        lambda body: None,
+        scenario.headers,
+    )
+    if aio.run(fetch(server.port, baseline.requests[0])).status != 200:
+        raise ServerError("the baseline did not answer 200; is FLEXBILL_BENCH_BASELINE set?")
+    return Prepared(size, measurement(server, [load(server, baseline, settings)]))
+
+
+def result_of(
+    backend: str, scenario: Scenario, prepared: Prepared, real: report.Measurement
+) -> report.ScenarioResult:
     result = report.ScenarioResult(
         backend=backend,
         scenario=scenario.name,
         path=scenario.template,
-        body_bytes=size,
+        body_bytes=prepared.body_bytes,
         real=real,
-        baseline=baseline,
+        baseline=prepared.baseline,
+        tenant_rows=scenario.tenant_rows,
     )
     print(
         f"  {scenario.name}: {real.rps:,.0f} rps (p50 {real.p50_ms:.2f} ms, p99 "
-        f"{real.p99_ms:.2f} ms) vs baseline {baseline.rps:,.0f} rps → {result.ratio:.2f}; "
-        f"RSS {real.rss_mib_after:.1f} MB",
+        f"{real.p99_ms:.2f} ms) vs baseline {prepared.baseline.rps:,.0f} rps → "
+        f"{result.ratio:.2f}; RSS {real.rss_mib_after:.1f} MB",
         flush=True,
     )
     return result
+
+
+def run_scenario(
+    server: Server, backend: str, scenario: Scenario, settings: report.Settings
+) -> report.ScenarioResult:
+    prepared = prepare(server, scenario, settings)
+    real = measurement(server, [load(server, scenario, settings)])
+    return result_of(backend, scenario, prepared, real)
+
+
+def run_growth(
+    server: Server, backend: str, small: Scenario, large: Scenario, settings: report.Settings
+) -> list[report.ScenarioResult]:
+    """The same list in a small and a large tenant, loaded small, large, large, small: a
+    machine that speeds up or slows down during the run (other work on its cores) then
+    weighs on both alike instead of on whichever came second."""
+    prepared = {scenario.name: prepare(server, scenario, settings) for scenario in (small, large)}
+    loads: dict[str, list[LoadResult]] = {small.name: [], large.name: []}
+    for scenario in (small, large, large, small):
+        loads[scenario.name].append(load(server, scenario, settings))
+    return [
+        result_of(backend, s, prepared[s.name], measurement(server, loads[s.name]))
+        for s in (small, large)
+    ]
+
+
+def seed_subscriptions(
+    url: str, credentials: Credentials, server: Server, settings: report.Settings
+) -> tuple[dict[str, dict[str, str]], float]:
+    """The live tenant gets ``settings.subscriptions`` subscriptions, the test tenant
+    ``SMALL_TENANT_SUBSCRIPTIONS``; each its own catalog, made through the API. Returns
+    the headers per mode and the rows written per second."""
+    headers = {"live": credentials.headers(), "test": credentials.headers(test=True)}
+    tenants = aio.run(bulk.tenant_ids(url, credentials.tenant_id))
+    counts = {"live": settings.subscriptions, "test": SMALL_TENANT_SUBSCRIPTIONS}
+    written, started = 0, time.perf_counter()
+    for mode, count in counts.items():
+        variant = aio.run(create_catalog(server.port, headers[mode]))
+        written += aio.run(bulk.seed_subscriptions(url, tenants[mode], variant, count, mode))
+    return headers, written / (time.perf_counter() - started)
 
 
 def bench_backend(backend: str, settings: report.Settings, run: report.Run) -> None:
@@ -154,8 +265,21 @@ def bench_backend(backend: str, settings: report.Settings, run: report.Run) -> N
             started = time.perf_counter()
             ids = aio.run(seed_customers(server.port, headers, settings.customers))
             run.seeding[backend] = len(ids) / (time.perf_counter() - started)
-            for scenario in scenarios(ids):
-                run.results.append(run_scenario(server, backend, scenario, headers, settings))
+            for scenario in customer_scenarios(ids, headers):
+                run.results.append(run_scenario(server, backend, scenario, settings))
+            aio.run(create_catalog(server.port, headers))
+            run.results.append(run_scenario(server, backend, order_scenario(headers), settings))
+            print(
+                f"{backend}: bulk-seeding {settings.subscriptions:,} + "
+                f"{SMALL_TENANT_SUBSCRIPTIONS:,} subscriptions",
+                flush=True,
+            )
+            modes, run.bulk_seeding[backend] = seed_subscriptions(
+                url, credentials, server, settings
+            )
+            small = subscriptions_scenario(SMALL_TENANT_SUBSCRIPTIONS, modes["test"])
+            large = subscriptions_scenario(settings.subscriptions, modes["live"])
+            run.results.extend(run_growth(server, backend, small, large, settings))
 
 
 def _cpu_model() -> str:
@@ -187,6 +311,9 @@ def parse_args(argv: Sequence[str] | None) -> tuple[report.Settings, list[str], 
     parser.add_argument("--warmup", type=float, help="warm-up seconds per load")
     parser.add_argument("--duration", type=float, help="measured seconds per load")
     parser.add_argument("--customers", type=int, help="customers to seed")
+    parser.add_argument(
+        "--subscriptions", type=int, help="subscriptions of the large tenant (bulk-seeded)"
+    )
     parser.add_argument("--no-readme", action="store_true", help="leave bench/README.md as it is")
     args = parser.parse_args(argv)
     settings = QUICK if args.quick else FULL
@@ -195,10 +322,18 @@ def parse_args(argv: Sequence[str] | None) -> tuple[report.Settings, list[str], 
         "warmup_seconds": args.warmup,
         "duration_seconds": args.duration,
         "customers": args.customers,
+        "subscriptions": args.subscriptions,
     }
     settings = replace(settings, **{k: v for k, v in overrides.items() if v is not None})
-    if settings.connections < 1 or settings.duration_seconds <= 0 or settings.customers < 1:
-        parser.error("connections, duration and customers must be positive")
+    if (
+        settings.connections < 1
+        or settings.duration_seconds <= 0
+        or settings.customers < 1
+        or settings.subscriptions < PAGE_LIMIT
+    ):
+        parser.error(
+            f"connections, duration and customers must be positive, subscriptions ≥ {PAGE_LIMIT}"
+        )
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = sorted(set(backends) - set(BACKENDS))
     if unknown:
@@ -223,7 +358,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print(report.details_table(run.results))
     print()
-    print("\n".join(report.verdict(run.results)))
+    print("\n".join(report.verdict(run.results) + report.growth(run.results)))
     errors = sum(r.real.errors + r.baseline.errors for r in run.results)
     if errors:
         print(f"warning: {errors} failed requests; the figures are suspect", file=sys.stderr)

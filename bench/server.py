@@ -35,11 +35,16 @@ class ServerError(RuntimeError):
 
 @dataclass(frozen=True)
 class Credentials:
+    """The business unit (``Tenant-ID``) and its keys: the live key reads and writes the
+    live tenant, the test key the test tenant, whose data is apart."""
+
     tenant_id: str
     api_key: str
+    test_api_key: str
 
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.api_key}", "Tenant-ID": self.tenant_id}
+    def headers(self, *, test: bool = False) -> dict[str, str]:
+        key = self.test_api_key if test else self.api_key
+        return {"Authorization": f"Bearer {key}", "Tenant-ID": self.tenant_id}
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,11 @@ def bootstrap(database_url: str) -> Credentials:
     if done.returncode != 0:
         raise ServerError(f"flexbill bootstrap failed: {done.stderr.strip()[-2000:]}")
     data = json.loads(done.stdout.strip().splitlines()[-1])
-    return Credentials(tenant_id=str(data["tenantId"]), api_key=str(data["apiKey"]))
+    return Credentials(
+        tenant_id=str(data["tenantId"]),
+        api_key=str(data["apiKey"]),
+        test_api_key=str(data["testApiKey"]),
+    )
 
 
 def free_port() -> int:

@@ -16,6 +16,9 @@ Row numbers are those a spreadsheet shows: the header is row 1, the first data r
 row 2. Invalid rows are reported and skipped; valid rows are applied. A file that cannot be
 read as a whole (not UTF-8 text, no header, a required column missing, over 10 MB or over
 10,000 data rows) is refused with ``INVALID_CSV`` and nothing is written.
+
+Like the JSON upsert, an import only creates, updates and (re)activates variants; variants
+a file does not name are left as they are, so no row can take a variant out of use.
 """
 
 from __future__ import annotations

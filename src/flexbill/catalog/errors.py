@@ -25,6 +25,26 @@ def duplicate_sku(message: str, details: Sequence[ErrorDetail] = ()) -> Conflict
     return Conflict("DUPLICATE_SKU", message, tuple(details))
 
 
+def variant_in_use(variant_skus: Sequence[str]) -> Conflict:
+    named = ", ".join(f"'{sku}'" for sku in variant_skus)
+    if len(variant_skus) == 1:
+        message = f"Variant {named} has active subscriptions and cannot be deactivated"
+    else:
+        message = f"Variants {named} have active subscriptions and cannot be deactivated"
+    return Conflict("VARIANT_IN_USE", f"{message}; end or cancel those subscriptions first")
+
+
+def product_has_active_orders(
+    product_sku: str, order_ids: Sequence[str], *, more: bool
+) -> Conflict:
+    listed = ", ".join(order_ids) + (", …" if more else "")
+    return Conflict(
+        "PRODUCT_HAS_ACTIVE_ORDERS",
+        f"Product '{product_sku}' has pending, confirmed or partially fulfilled orders "
+        f"({listed}); fulfil or cancel them first",
+    )
+
+
 def variant_not_found(variant_sku: str) -> FlexbillError:
     # Not ``NotFound``: that kind always carries the code NOT_FOUND, and callers (orders)
     # need to tell a missing variant apart from a missing order.

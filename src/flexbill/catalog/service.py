@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flexbill.catalog import errors
+from flexbill.catalog import errors, in_use
 from flexbill.catalog.models import (
     Grade,
     Product,
@@ -85,9 +85,19 @@ async def discontinue_product(
 ) -> Product:
     """Soft delete: the product becomes ``discontinued`` and all its variants ``inactive``.
 
-    Rows stay, so orders and subscriptions that name them keep their history.
+    Rows stay, so orders and subscriptions that name them keep their history. Refused with
+    ``VARIANT_IN_USE`` while an active subscription rents one of its variants, and with
+    ``PRODUCT_HAS_ACTIVE_ORDERS`` while a pending, confirmed or partially fulfilled order
+    has an item of one. Discontinuing a product that already is changes nothing and is
+    not refused.
     """
     product = await Products(session, ctx.tenant_id).get_whole(product_id, for_update=True)
+    already = product.status == ProductStatus.DISCONTINUED and all(
+        variant.status == VariantStatus.INACTIVE for variant in product.variants
+    )
+    if already:
+        return product
+    await in_use.ensure_discontinuable(session, product)
     now = clock.now()
     if product.status != ProductStatus.DISCONTINUED:
         product.status = ProductStatus.DISCONTINUED

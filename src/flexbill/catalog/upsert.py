@@ -3,7 +3,9 @@
 Shared by the JSON operations and the CSV import: a request is first turned into a plan
 (amounts checked and converted to minor units, nothing read or written), then the plan is
 applied to the product it names, which is created when it does not exist yet. Variants are
-matched by their SKU; variants a request does not name are left as they are.
+matched by their SKU; variants a request does not name are left as they are, and every
+named one becomes active. An upsert therefore never deactivates or removes a variant, and
+needs none of the in-use checks of ``in_use.py``: only discontinuing a product does.
 """
 
 from __future__ import annotations
