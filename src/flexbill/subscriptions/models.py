@@ -67,6 +67,8 @@ class Subscription(TenantOwned, Timestamped, Base):
         Index("ix_subscriptions_tenant_serial_number", "tenant_id", "serial_number"),
         Index("ix_subscriptions_tenant_sku_created_at", "tenant_id", "sku", "created_at", "id"),
         Index("ix_subscriptions_tenant_billing_group_id", "tenant_id", "billing_group_id"),
+        # "Is this variant rented?" (catalog/in_use.py) without scanning the tenant's rentals.
+        Index("ix_subscriptions_tenant_variant_id_status", "tenant_id", "variant_id", "status"),
         # A device is rented by at most one active subscription, whatever races happen.
         Index(
             "uq_subscriptions_tenant_active_serial_number",

@@ -178,7 +178,12 @@ async def update_product(
 async def delete_product(productId: str, call: Writer) -> V1JSONResponse:  # noqa: N803
     """Discontinue a product (soft delete): its status becomes `discontinued` and all its
     variants become `inactive`. The product keeps answering `GET`; sending it again with
-    `POST /v1/products` puts it back on sale."""
+    `POST /v1/products` puts it back on sale.
+
+    Refused with `409 VARIANT_IN_USE` while any of its variants is rented by an active
+    subscription, and with `409 PRODUCT_HAS_ACTIVE_ORDERS` while a pending, confirmed or
+    partially fulfilled order holds one of them.
+    """
     product = await service.discontinue_product(call.session, call.ctx, productId)
     return respond(
         ProductDeleteResult(

@@ -7,6 +7,7 @@ given as ``subscriptionId``), a list answers under ``rentals``, and mutations an
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal, Self
@@ -171,8 +172,12 @@ class CancellationDetailsBody(StoredBody):
     cancelled_at: datetime
 
 
+# History entries repeat a handful of keys; converting each once keeps list pages cheap.
+_wire_key = functools.lru_cache(maxsize=256)(to_camel)
+
+
 def _camel_keys(entry: dict[str, Any]) -> dict[str, Any]:
-    return {to_camel(key): value for key, value in entry.items()}
+    return {_wire_key(key): value for key, value in entry.items()}
 
 
 def _major(amount: int | None, currency: str) -> Decimal | None:
