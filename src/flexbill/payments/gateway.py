@@ -1,0 +1,90 @@
+"""The one interface every payment gateway sits behind, and the ``manual`` gateway.
+
+A gateway charges a customer's token for an amount and answers ``succeeded``, ``failed``
+(declined, with the processor's code and reason) or ``pending`` (the processor answers
+later: ``lookup`` tells how it ended). Every charge carries an idempotency key: the same
+key always gets the same answer and never a second charge, which is what makes a charge
+retried after a crash safe.
+
+A gateway that cannot be reached raises ``GatewayUnavailable``: nothing is known about the
+charge, so the caller retries it later with the same key (the processor either charged
+and answers that charge, or never saw the call). A gateway that does not charge at all
+(``manual``) raises ``ChargingRefused``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from flexbill.core.errors import InvalidState
+
+
+class ChargeStatus(StrEnum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    PENDING = "pending"
+
+
+@dataclass(frozen=True)
+class GatewayResult:
+    """A gateway's answer to a charge or a lookup. ``raw`` is what the processor sent,
+    kept on the transaction as it came."""
+
+    status: ChargeStatus
+    reference: str | None
+    decline_code: str | None = None
+    decline_reason: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+class GatewayUnavailable(Exception):
+    """The gateway could not be reached or did not answer: retriable, and no decline."""
+
+
+class ChargingRefused(InvalidState):
+    """This gateway does not charge (manual payments are paid through mark-paid)."""
+
+    def __init__(self, gateway: str) -> None:
+        super().__init__(
+            "GATEWAY_CANNOT_CHARGE",
+            f"The {gateway} gateway does not charge: mark such payments paid instead",
+        )
+
+
+class PaymentGateway(Protocol):
+    name: str
+
+    @property
+    def charges(self) -> bool:
+        """Whether ``charge`` can take money at all (``manual`` cannot)."""
+        ...
+
+    async def charge(
+        self, *, amount: int, currency: str, token: str, idempotency_key: str, now: datetime
+    ) -> GatewayResult:
+        """Charge ``amount`` (minor units of ``currency``) to ``token``, once per key."""
+        ...
+
+    async def lookup(self, reference: str, *, now: datetime) -> GatewayResult:
+        """How the charge ``reference`` (answered ``pending``) stands at ``now``; ``now`` is
+        passed because a test clock, not the wall clock, may be the customer's time."""
+        ...
+
+
+class ManualGateway:
+    """Bank transfers and cash: money arrives outside flexbill and a person marks the
+    payment paid. Charging is refused."""
+
+    name = "manual"
+    charges = False
+
+    async def charge(
+        self, *, amount: int, currency: str, token: str, idempotency_key: str, now: datetime
+    ) -> GatewayResult:
+        raise ChargingRefused(self.name)
+
+    async def lookup(self, reference: str, *, now: datetime) -> GatewayResult:
+        raise ChargingRefused(self.name)
