@@ -104,6 +104,12 @@ class CustomerBody(V1Model):
     customer_margin: Amount
     customer_margin_percent: Amount | None
     subscriptions_tracked: int
+    auto_charge: bool = Field(
+        description="Due payments are charged to the default payment method (flexbill)"
+    )
+    test_clock_id: str | None = Field(
+        description="The test clock this test-mode customer is billed on (flexbill)"
+    )
     currency: str
     created_at: datetime
     updated_at: datetime
@@ -132,7 +138,9 @@ class CustomerBody(V1Model):
             lifetime_collected=to_major(customer.lifetime_collected, currency),
             total_acquisition_cost=to_major(customer.total_acquisition_cost, currency),
             customer_margin=to_major(margin, currency), customer_margin_percent=margin_percent,
-            subscriptions_tracked=customer.subscriptions_tracked, currency=currency,
+            subscriptions_tracked=customer.subscriptions_tracked,
+            auto_charge=customer.auto_charge, test_clock_id=customer.test_clock_id,
+            currency=currency,
             created_at=customer.created_at, updated_at=customer.updated_at,
         )  # fmt: skip
 
