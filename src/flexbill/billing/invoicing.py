@@ -1,0 +1,289 @@
+"""Issuing invoices and scheduled payments: one of each per billing period billed.
+
+One subscription's period gives an individual invoice with one line; one billing group's
+period gives one consolidated invoice with a line per member billed. Each invoice is
+``open``, numbered gaplessly (``numbering``), due after the payment terms, and asks for its
+total through one ``pending`` payment; ``payment.scheduled`` announces it.
+
+**Once per key.** Invoice and payment carry the billing key
+``"<subscription or group id>:<period start>"``, unique in the database. The caller holds
+the subscription's (or group's) row lock, so nobody else can bill that key meanwhile; an
+invoice already there means the period was billed, and nothing is written again.
+
+**VAT** follows ``orders.totals``: computed once per invoice on the sum of its lines,
+rounded half up once (exclusive: added on top of net prices; inclusive: contained in
+gross prices). Each line then carries its part of that tax, shared out in proportion to
+its price by largest remainders (ties to the earlier line), so the lines add up to the
+invoice exactly. A line's ``amount`` is net, ``total`` what it asks the customer for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from flexbill.billing.models import (
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    LineKind,
+    Payment,
+    PaymentStatus,
+    PaymentType,
+)
+from flexbill.billing.numbering import invoice_number, take_sequences
+from flexbill.billing.periods import Period
+from flexbill.billing.settlement import payment_data
+from flexbill.core.ids import new_id
+from flexbill.events import service as events
+from flexbill.events.models import EventType
+from flexbill.orders.totals import Line, VatRule, order_totals, vat_rule
+from flexbill.settings.rules import BusinessSettings, VatMode
+from flexbill.subscriptions.models import Subscription
+from flexbill.tenancy.context import TenantContext
+
+INVOICE_PREFIX = "inv"
+PAYMENT_PREFIX = "pay"
+
+
+def billing_key(owner_id: str, period_start: date) -> str:
+    """``sub_…:2025-03-01``: what one subscription or group owes for one period."""
+    return f"{owner_id}:{period_start.isoformat()}"
+
+
+def billing_period(period_start: date) -> str:
+    """FlexPortal's ``YYYY-MM`` label of a period."""
+    return period_start.strftime("%Y-%m")
+
+
+@dataclass(frozen=True)
+class Charge:
+    """A subscription's days billed on an invoice, at its price (net with exclusive VAT,
+    gross with inclusive VAT, as monthly amounts are)."""
+
+    subscription: Subscription
+    period: Period
+
+
+@dataclass(frozen=True)
+class LineAmounts:
+    amount: int  # net
+    tax_amount: int
+    total: int
+
+
+@dataclass(frozen=True)
+class Priced:
+    lines: list[LineAmounts]
+    subtotal: int  # net
+    tax_amount: int
+    total: int
+
+
+def _share_out(total: int, weights: Sequence[int]) -> list[int]:
+    """``total`` split in proportion to ``weights`` into integers that add up to it
+    (largest remainders; ties go to the earlier weight)."""
+    whole = sum(weights)
+    if whole == 0:
+        return [0 for _ in weights]
+    exact = [Fraction(total * weight, whole) for weight in weights]
+    shares = [int(part) for part in exact]  # floor: nothing here is negative
+    left = total - sum(shares)
+    by_remainder = sorted(range(len(weights)), key=lambda i: (-(exact[i] - shares[i]), i))
+    for index in by_remainder[:left]:
+        shares[index] += 1
+    return shares
+
+
+def price_lines(prices: Sequence[int], vat: VatRule) -> Priced:
+    """The lines and totals of an invoice whose lines cost ``prices``. Pure."""
+    totals = order_totals([Line(quantity=1, unit_price=p) for p in prices], vat)
+    taxes = _share_out(totals.tax_amount, prices)
+    if vat.mode is VatMode.EXCLUSIVE:
+        lines = [LineAmounts(p, tax, p + tax) for p, tax in zip(prices, taxes, strict=True)]
+    else:
+        lines = [LineAmounts(p - tax, tax, p) for p, tax in zip(prices, taxes, strict=True)]
+    return Priced(
+        lines=lines,
+        subtotal=sum(line.amount for line in lines),
+        tax_amount=totals.tax_amount,
+        total=totals.total,
+    )
+
+
+def describe(subscription: Subscription, period: Period) -> str:
+    """``Laptop Pro 16 – Space grey (SN-1), 2025-03-10 to 2025-04-09`` (the last day billed)."""
+    last_day = period.end - timedelta(days=1)
+    return (
+        f"{subscription.product_name} – {subscription.variant_name} "
+        f"({subscription.serial_number}), {period.start.isoformat()} to {last_day.isoformat()}"
+    )
+
+
+@dataclass(frozen=True)
+class Bill:
+    """What one invoice bills: for a subscription or a group, one period, some charges."""
+
+    key: str
+    customer_id: str
+    subscription_id: str | None
+    billing_group_id: str | None
+    period_start: date
+    period_end: date
+    charges: Sequence[Charge]
+
+
+@dataclass(frozen=True)
+class Issued:
+    invoice: Invoice
+    payment: Payment
+
+
+KEYS_PER_QUERY = 500
+
+
+async def _billed_keys(session: AsyncSession, tenant_id: str, keys: Sequence[str]) -> set[str]:
+    """Which of ``keys`` already have their invoice."""
+    found: set[str] = set()
+    for first in range(0, len(keys), KEYS_PER_QUERY):
+        chunk = keys[first : first + KEYS_PER_QUERY]
+        statement = select(Invoice.billing_key).where(
+            Invoice.tenant_id == tenant_id, Invoice.billing_key.in_(chunk)
+        )
+        found.update(await session.scalars(statement))
+    return found
+
+
+def _line_item(charge: Charge, line: InvoiceLine) -> dict[str, Any]:
+    """A payment's ``line_items`` entry (minor units, snake_case like every JSON column)."""
+    return {
+        "description": line.description,
+        "kind": line.kind,
+        "rental_id": charge.subscription.id,
+        "period_start": charge.period.start.isoformat(),
+        "period_end": charge.period.end.isoformat(),
+        "net_amount": line.amount,
+        "tax_amount": line.tax_amount,
+        "amount": line.total,
+    }
+
+
+def _line(
+    ctx: TenantContext, invoice_id: str, position: int, charge: Charge, amounts: LineAmounts
+) -> InvoiceLine:
+    return InvoiceLine(
+        tenant_id=ctx.tenant_id, invoice_id=invoice_id, position=position,
+        kind=LineKind.RENTAL if charge.period.whole else LineKind.PRORATION,
+        description=describe(charge.subscription, charge.period),
+        subscription_id=charge.subscription.id, quantity=1, unit_amount=amounts.amount,
+        amount=amounts.amount, tax_amount=amounts.tax_amount, total=amounts.total,
+        period_start=charge.period.start, period_end=charge.period.end,
+    )  # fmt: skip
+
+
+def _rows(
+    ctx: TenantContext, settings: BusinessSettings, bill: Bill, number: str, now: datetime
+) -> Issued:
+    """The invoice (with its lines) and the payment of ``bill``, not added to the session."""
+    vat = vat_rule(settings.vat)
+    priced = price_lines([charge.period.amount for charge in bill.charges], vat)
+    due_date = now.date() + timedelta(days=settings.payment_terms.days)
+    invoice_id = new_id(INVOICE_PREFIX)
+    lines = [
+        _line(ctx, invoice_id, position, charge, amounts)
+        for position, (charge, amounts) in enumerate(
+            zip(bill.charges, priced.lines, strict=True), start=1
+        )
+    ]
+    invoice = Invoice(
+        tenant_id=ctx.tenant_id, id=invoice_id, number=number, billing_key=bill.key,
+        status=InvoiceStatus.OPEN, customer_id=bill.customer_id,
+        subscription_id=bill.subscription_id, billing_group_id=bill.billing_group_id,
+        period_start=bill.period_start, period_end=bill.period_end, vat_rate=vat.rate,
+        vat_mode=vat.mode, subtotal=priced.subtotal, tax_amount=priced.tax_amount,
+        total=priced.total, amount_paid=0, issued_at=now, due_date=due_date, lines=lines,
+        created_at=now, updated_at=now,
+    )  # fmt: skip
+    payment = Payment(
+        tenant_id=ctx.tenant_id, id=new_id(PAYMENT_PREFIX), status=PaymentStatus.PENDING,
+        payment_type=(
+            PaymentType.INDIVIDUAL if bill.billing_group_id is None else PaymentType.CONSOLIDATED
+        ),
+        customer_id=bill.customer_id, rental_id=bill.subscription_id,
+        billing_group_id=bill.billing_group_id, invoice_id=invoice_id,
+        billing_period=billing_period(bill.period_start), period_start=bill.period_start,
+        amount=priced.total, original_amount=priced.total, late_fee_applied=False,
+        late_fee_amount=0, due_date=due_date, capture_attempts=0,
+        line_items=[
+            _line_item(charge, line) for charge, line in zip(bill.charges, lines, strict=True)
+        ],
+        idempotency_key=bill.key, manually_marked=False, created_at=now, updated_at=now,
+    )  # fmt: skip
+    return Issued(invoice=invoice, payment=payment)
+
+
+async def issue(
+    session: AsyncSession,
+    ctx: TenantContext,
+    settings: BusinessSettings,
+    bills: Sequence[Bill],
+    *,
+    now: datetime,
+) -> list[Issued | None]:
+    """Write the invoice, its lines and its pending payment of each of ``bills`` (in
+    order, numbered in that order) and record ``payment.scheduled`` for each; ``None`` in
+    the answer (and nothing written) for a key billed before.
+
+    The caller holds the row locks of the subscriptions or groups billed. Many bills at
+    once cost a few statements, not a few per bill (one ``payment.scheduled`` each)."""
+    if not bills:
+        return []
+    billed = await _billed_keys(session, ctx.tenant_id, [bill.key for bill in bills])
+    fresh: dict[str, Bill] = {}
+    for bill in bills:
+        if bill.key not in billed:
+            fresh.setdefault(bill.key, bill)  # a key twice in one call is billed once
+    if not fresh:
+        return [None for _ in bills]
+    first = await take_sequences(session, ctx.tenant_id, len(fresh))
+    written = {
+        bill.key: _rows(ctx, settings, bill, invoice_number(first + offset), now)
+        for offset, bill in enumerate(fresh.values())
+    }
+    session.add_all([issued.invoice for issued in written.values()])
+    # Payments name their invoices (a foreign key): the invoices go in first.
+    await session.flush()
+    session.add_all([issued.payment for issued in written.values()])
+    await session.flush()
+    for issued in written.values():
+        data = payment_data(issued.payment, ctx.currency)
+        await events.emit(session, ctx, EventType.PAYMENT_SCHEDULED, data)
+    return [written.get(bill.key) for bill in bills]
+
+
+def subscription_bill(subscription: Subscription, period: Period) -> Bill:
+    """The individual invoice of ``subscription`` for ``period``."""
+    return Bill(
+        key=billing_key(subscription.id, period.start), customer_id=subscription.customer_id,
+        subscription_id=subscription.id, billing_group_id=None, period_start=period.start,
+        period_end=period.end, charges=[Charge(subscription, period)],
+    )  # fmt: skip
+
+
+def group_bill(
+    billing_group_id: str, customer_id: str, period: tuple[date, date], charges: Sequence[Charge]
+) -> Bill:
+    """The consolidated invoice of a billing group for the group's ``period``: one line per
+    member charged."""
+    start, end = period
+    return Bill(
+        key=billing_key(billing_group_id, start), customer_id=customer_id,
+        subscription_id=None, billing_group_id=billing_group_id, period_start=start,
+        period_end=end, charges=charges,
+    )  # fmt: skip
