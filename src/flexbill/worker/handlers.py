@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from flexbill.billing import collection, run
+from flexbill.billing import collection, late_fees, run
 from flexbill.core.db import Database
 from flexbill.worker import maintenance
 from flexbill.worker.registry import REGISTRY
@@ -17,6 +17,7 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic(maintenance.PRUNE_JOBS, timedelta(hours=1)),
     Periodic(run.SWEEP, timedelta(minutes=10)),
     Periodic(collection.COLLECT_DUE, timedelta(minutes=10)),
+    Periodic(late_fees.APPLY_LATE_FEES, timedelta(hours=1)),
 )
 
 
@@ -29,4 +30,4 @@ async def run_worker(database: Database, stop: asyncio.Event) -> None:
     await worker(database).run_forever(stop)
 
 
-__all__ = ["SCHEDULE", "collection", "maintenance", "run", "run_worker", "worker"]
+__all__ = ["SCHEDULE", "collection", "late_fees", "maintenance", "run", "run_worker", "worker"]
