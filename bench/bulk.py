@@ -171,13 +171,17 @@ def _add_months(day: date, months: int) -> date:
 
 
 async def seed_subscriptions(
-    database_url: str, tenant_id: str, variant: CatalogVariant, count: int, label: str
-) -> int:
+    database_url: str, tenant_id: str, variant: CatalogVariant, count: int, label: str,
+    *, days_ago: int = 0,
+) -> int:  # fmt: skip
     """Insert ``count`` active subscriptions (rounded up to whole orders) with their
-    customers, orders, items and assets into ``tenant_id``; the number of rows written."""
+    customers, orders, items and assets into ``tenant_id``; the number of rows written.
+
+    The last order is placed ``days_ago`` days before now: more than a month ago makes
+    every subscription due for its second period."""
     customers = -(-count // DEVICES_PER_ORDER)
-    # One order every few seconds up to now, so that dates read like a real history.
-    start = datetime.now(UTC) - timedelta(seconds=customers * DEVICES_PER_ORDER + 60)
+    # One order every few seconds up to then, so that dates read like a real history.
+    start = datetime.now(UTC) - timedelta(days=days_ago, seconds=customers * DEVICES_PER_ORDER + 60)
     database = Database(database_url)
     written = 0
     try:
@@ -199,3 +203,23 @@ async def _analyze(connection: AsyncConnection) -> None:
     # each batch invalidate the cached plans, and the checks use the primary keys.
     for model in TABLES:
         await connection.execute(text(f"ANALYZE {model.__tablename__}"))
+
+
+async def seed_customers(database_url: str, tenant_id: str, count: int, label: str) -> list[str]:
+    """Insert ``count`` customers alone (no orders, no subscriptions) into ``tenant_id``;
+    their ids, in the order written."""
+    unused = CatalogVariant(id="unused", sku="UNUSED", product_name="-", variant_name="-")
+    start = datetime.now(UTC) - timedelta(seconds=count * DEVICES_PER_ORDER + 60)
+    database = Database(database_url)
+    ids: list[str] = []
+    try:
+        async with database.write_engine.begin() as connection:
+            for model, rows in _rows(tenant_id, unused, count, start, label):
+                if model is Customer:
+                    await connection.execute(insert(Customer), rows)
+                    ids.extend(str(row["id"]) for row in rows)
+            if database.kind == "postgresql":
+                await connection.execute(text(f"ANALYZE {Customer.__tablename__}"))
+    finally:
+        await database.dispose()
+    return ids

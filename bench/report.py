@@ -11,7 +11,10 @@ import json
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bench.billing import BillingResult
 
 # The small tenant of the list-growth comparison (the large one is Settings.subscriptions).
 SMALL_SUBSCRIPTIONS = 1000
@@ -67,6 +70,7 @@ class Settings:
     duration_seconds: float
     customers: int
     subscriptions: int  # in the large tenant of the list-growth scenarios
+    billing_sizes: tuple[int, ...] = ()  # due subscriptions of each billing run
 
 
 @dataclass
@@ -78,6 +82,7 @@ class Run:
     skipped: dict[str, str] = field(default_factory=dict)  # backend -> reason
     seeding: dict[str, float] = field(default_factory=dict)  # backend -> customers per second
     bulk_seeding: dict[str, float] = field(default_factory=dict)  # backend -> rows per second
+    billing: list[BillingResult] = field(default_factory=list)
 
 
 def _number(value: float, digits: int = 0) -> str:
@@ -154,6 +159,83 @@ def growth(results: list[ScenarioResult]) -> list[str]:
             f"{_number(cpu, 2)} × the small tenant's."
         )
     return lines
+
+
+BILLING_START = "<!-- billing run: written by bench/report.py -->"
+BILLING_END = "<!-- end of billing run -->"
+
+
+def billing_table(results: list[BillingResult]) -> str:
+    rows = [
+        "| backend | due subscriptions | jobs | run s | subscriptions/s | baseline s "
+        "| baseline subscriptions/s | ratio vs baseline | µs per subscription |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        rows.append(
+            f"| {r.backend} | {r.subscriptions:,} | {r.jobs} | {_number(r.seconds, 1)} "
+            f"| {_number(r.per_second)} | {_number(r.baseline_seconds, 1)} "
+            f"| {_number(r.baseline_per_second)} | {_number(r.ratio, 3)} "
+            f"| {_number(r.seconds / r.subscriptions * 1e6)} |"
+        )
+    return "\n".join(rows)
+
+
+def billing_growth(results: list[BillingResult]) -> list[str]:
+    """Per backend: the largest run against the smallest, time and cost per subscription."""
+    lines = []
+    for backend in dict.fromkeys(r.backend for r in results):
+        runs = sorted((r for r in results if r.backend == backend), key=lambda r: r.subscriptions)
+        if len(runs) < 2:
+            continue
+        small, large = runs[0], runs[-1]
+        per_small = small.seconds / small.subscriptions
+        per_large = large.seconds / large.subscriptions
+        lines.append(
+            f"- {backend}: {_number(small.seconds, 1)} s for {small.subscriptions:,}, "
+            f"{_number(large.seconds, 1)} s for {large.subscriptions:,} "
+            f"(×{_number(large.seconds / small.seconds, 2)} for "
+            f"×{_number(large.subscriptions / small.subscriptions, 0)} the subscriptions); "
+            f"cost per subscription **{_number(per_large / per_small, 2)}** × the small run's "
+            f"(1.00 = linear)."
+        )
+    return lines
+
+
+def billing_section(run: Run) -> str:
+    if not run.billing:
+        return f"{BILLING_START}\n## Billing run\n\n- no billing result in this run.\n{BILLING_END}"
+    sizes = " and ".join(f"{n:,}" for n in dict.fromkeys(r.subscriptions for r in run.billing))
+    return f"""{BILLING_START}
+## Billing run
+
+Run of {run.date}: {sizes} due subscriptions, each size in a fresh database. The run is
+`flexbill.billing.run.bill_due` in jobs of `UNITS_PER_JOB` subscriptions, one transaction
+each, as `billing.run_tenant` runs it; every subscription is due for exactly one period, and
+the invoices, lines and payments written are counted afterwards (one each per subscription).
+The baseline, in the same database right after: as many invoice, invoice-line and payment
+rows, shaped as the run writes them, inserted with plain `executemany` into the test
+tenant (batches of 5,000, one transaction). See `bench/billing.py`.
+
+{billing_table(run.billing)}
+
+Growth, the same backend from the smallest to the largest run:
+
+{chr(10).join(billing_growth(run.billing)) or "- one size only in this run."}
+{BILLING_END}"""
+
+
+def replace_billing_section(readme: Path, run: Run) -> None:
+    """Rewrite only the billing section of an existing README (a billing-only run)."""
+    current = readme.read_text()
+    section = billing_section(run)
+    if BILLING_START in current and BILLING_END in current:
+        head, _, rest = current.partition(BILLING_START)
+        _, _, tail = rest.partition(BILLING_END)
+        readme.write_text(head + section + tail)
+    else:
+        head, marker, tail = current.partition("## Latest results")
+        readme.write_text(head + section + "\n\n" + marker + tail)
 
 
 def _readme(run: Run) -> str:
@@ -238,6 +320,8 @@ The first page of `GET /v1/subscriptions?limit=100`, {s.subscriptions:,} subscri
 
 {chr(10).join(growth(run.results)) or "- no list-growth result in this run."}
 
+{billing_section(run)}
+
 ## Latest results
 
 Run of {run.date}: {s.mode} run, {s.connections} connections, {s.warmup_seconds:g} s
@@ -270,14 +354,19 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def write(run: Run, readme: Path | None, results_json: Path) -> None:
-    """Write the JSON record and, unless ``readme`` is None, the README."""
+def write(run: Run, readme: Path | None, results_json: Path, *, billing_only: bool = False) -> None:
+    """Write the JSON record and, unless ``readme`` is None, the README (only its billing
+    section after a billing-only run)."""
     results_json.parent.mkdir(parents=True, exist_ok=True)
     data: dict[str, Any] = asdict(run)
     for record, result in zip(data["results"], run.results, strict=True):
         record["ratio"] = result.ratio
+    for record, billed in zip(data["billing"], run.billing, strict=True):
+        record.update(per_second=billed.per_second, ratio=billed.ratio)
     results_json.write_text(json.dumps(_finite(data), indent=2) + "\n")
-    if readme is not None:
+    if readme is not None and billing_only:
+        replace_billing_section(readme, run)
+    elif readme is not None:
         # Findings written by people (what changed the figures, where the time goes) live
         # in FINDINGS.md and are appended, so that a new run never erases them.
         findings = readme.with_name("FINDINGS.md")

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from bench import aio, bulk, report
 from bench.backends import BACKENDS, BackendUnavailableError, database
+from bench.billing import bench_billing
 from bench.loadgen import LoadResult, combine, encode_request, fetch, run_load
 from bench.orders import OrderRequests, create_catalog, order_body
 from bench.seed import seed_customers
@@ -33,11 +34,11 @@ RESULTS_JSON = HERE / "results" / "latest.json"
 
 FULL = report.Settings(
     mode="full", connections=16, warmup_seconds=1.0, duration_seconds=5.0, customers=1000,
-    subscriptions=100_000,
+    subscriptions=100_000, billing_sizes=(10_000, 100_000),
 )  # fmt: skip
 QUICK = report.Settings(
     mode="quick", connections=16, warmup_seconds=0.5, duration_seconds=2.0, customers=200,
-    subscriptions=20_000,
+    subscriptions=20_000, billing_sizes=(2_000, 10_000),
 )  # fmt: skip
 PAGE_LIMIT = 100
 SMALL_TENANT_SUBSCRIPTIONS = report.SMALL_SUBSCRIPTIONS
@@ -301,7 +302,7 @@ def machine() -> dict[str, str]:
     }
 
 
-def parse_args(argv: Sequence[str] | None) -> tuple[report.Settings, list[str], bool]:
+def parse_args(argv: Sequence[str] | None) -> tuple[report.Settings, list[str], bool, bool]:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="shorter loads and fewer customers")
     parser.add_argument(
@@ -314,6 +315,14 @@ def parse_args(argv: Sequence[str] | None) -> tuple[report.Settings, list[str], 
     parser.add_argument(
         "--subscriptions", type=int, help="subscriptions of the large tenant (bulk-seeded)"
     )
+    parser.add_argument(
+        "--billing-sizes", help="due subscriptions of each billing run, comma-separated"
+    )
+    parser.add_argument(
+        "--billing-only",
+        action="store_true",
+        help="only the billing runs; the README's other figures stay as they are",
+    )
     parser.add_argument("--no-readme", action="store_true", help="leave bench/README.md as it is")
     args = parser.parse_args(argv)
     settings = QUICK if args.quick else FULL
@@ -323,6 +332,11 @@ def parse_args(argv: Sequence[str] | None) -> tuple[report.Settings, list[str], 
         "duration_seconds": args.duration,
         "customers": args.customers,
         "subscriptions": args.subscriptions,
+        "billing_sizes": (
+            tuple(int(n) for n in args.billing_sizes.split(",") if n.strip())
+            if args.billing_sizes
+            else None
+        ),
     }
     settings = replace(settings, **{k: v for k, v in overrides.items() if v is not None})
     if (
@@ -330,6 +344,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[report.Settings, list[str], 
         or settings.duration_seconds <= 0
         or settings.customers < 1
         or settings.subscriptions < PAGE_LIMIT
+        or any(n < 1 for n in settings.billing_sizes)
     ):
         parser.error(
             f"connections, duration and customers must be positive, subscriptions ≥ {PAGE_LIMIT}"
@@ -338,27 +353,39 @@ def parse_args(argv: Sequence[str] | None) -> tuple[report.Settings, list[str], 
     unknown = sorted(set(backends) - set(BACKENDS))
     if unknown:
         parser.error(f"unknown backend(s) {', '.join(unknown)}; choose from {', '.join(BACKENDS)}")
-    return settings, backends, not args.no_readme
+    return settings, backends, not args.no_readme, args.billing_only
+
+
+def bench_billing_runs(backend: str, settings: report.Settings, run: report.Run) -> None:
+    with tempfile.TemporaryDirectory(prefix="flexbill-bench-") as scratch:
+        for size in settings.billing_sizes:
+            print(f"{backend}: billing run over {size:,} due subscriptions", flush=True)
+            run.billing.append(bench_billing(backend, size, scratch))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    settings, backends, write_readme = parse_args(argv)
+    settings, backends, write_readme, billing_only = parse_args(argv)
     run = report.Run(
         date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), settings=settings, machine=machine()
     )
     for backend in backends:
         try:
-            bench_backend(backend, settings, run)
+            if not billing_only:
+                bench_backend(backend, settings, run)
+            bench_billing_runs(backend, settings, run)
         except BackendUnavailableError as why:
             print(f"{backend}: skipped: {why}", flush=True)
             run.skipped[backend] = str(why)
-    report.write(run, README if write_readme else None, RESULTS_JSON)
+    report.write(run, README if write_readme else None, RESULTS_JSON, billing_only=billing_only)
     print()
     print(report.results_table(run.results))
     print()
     print(report.details_table(run.results))
     print()
     print("\n".join(report.verdict(run.results) + report.growth(run.results)))
+    print()
+    print(report.billing_table(run.billing))
+    print("\n".join(report.billing_growth(run.billing)))
     errors = sum(r.real.errors + r.baseline.errors for r in run.results)
     if errors:
         print(f"warning: {errors} failed requests; the figures are suspect", file=sys.stderr)
