@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from flexbill.billing import collection, test_clocks
+from flexbill.billing import collection, run, test_clocks
 from flexbill.billing.collection import COLLECT, Outcome, collect
 from flexbill.billing.models import InvoiceStatus, Payment, PaymentStatus
 from flexbill.billing.settlement import settle
@@ -578,7 +578,8 @@ async def test_a_test_clock_collects_its_customers_on_its_time(
 ) -> None:
     """Advancing a test clock collects its customers' due payments at each day it passes,
     after billing them (``STEPS``)."""
-    assert test_clocks.STEPS[-1] is collection.collect_on_test_clock
+    steps = test_clocks.STEPS
+    assert steps.index(collection.collect_on_test_clock) == steps.index(run.bill_on_test_clock) + 1
     test_api = Api(client, key=tenant.test_key, tenant_id=tenant.id)
     ctx = await tenant_context(database, tenant, test_mode=True)
     grace = (await test_api.create_customer())["customerId"]
