@@ -24,7 +24,7 @@ from tests.support import Api, Tenant, error_code, issue_key
 GROUP_FIELDS = {
     "billingGroupId", "tenantId", "customerId", "groupName", "billingDay", "rentalIds",
     "status", "notes", "totalMonthlyAmount", "currency", "subscriptionCount",
-    "nextBillingDate", "createdAt", "updatedAt",
+    "activeRentalCount", "nextBillingDate", "createdBy", "createdAt", "updatedAt",
 }  # fmt: skip
 MONTHLY = Decimal("59.99")  # the laptop for 12 months
 
@@ -113,10 +113,12 @@ async def test_create_answers_the_group_with_its_members(api: Api) -> None:
         "Head office", 15, "active", "Consolidated invoice",
     )  # fmt: skip
     assert group["rentalIds"] == [first["rentalId"], second["rentalId"]]
-    assert group["subscriptionCount"] == 2
+    assert (group["subscriptionCount"], group["activeRentalCount"]) == (2, 2)
     assert group["totalMonthlyAmount"] == Decimal("119.98")
     assert group["currency"] == "EUR"
     assert group["nextBillingDate"] == "2025-07-15"  # the 15th of June has passed
+    assert group["createdBy"] == first["createdBy"]  # the same API key
+    assert group["createdBy"].startswith("api_key:key_")
     assert group["createdAt"] == group["updatedAt"] == "2025-06-20T09:30:00Z"
 
 
@@ -242,7 +244,21 @@ async def test_total_counts_only_active_members(api: Api, database: Database) ->
     shown = exact(await api.get(f"/v1/billing-groups/{group['billingGroupId']}"))
     assert shown["billingGroup"]["rentalIds"] == [first["rentalId"], second["rentalId"]]
     assert shown["billingGroup"]["subscriptionCount"] == 2
+    assert shown["billingGroup"]["activeRentalCount"] == 1
     assert shown["billingGroup"]["totalMonthlyAmount"] == MONTHLY
+
+
+async def test_a_cancelled_member_stays_listed_but_is_no_longer_active(api: Api) -> None:
+    first, second = await rentals_of(api, 2)
+    group = await created(api, [first, second])
+    cancelled = await api.post(
+        f"/v1/subscriptions/{first['rentalId']}/cancel", {"reason": "customer_request"}
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    shown = exact(await api.get(f"/v1/billing-groups/{group['billingGroupId']}"))
+    body = shown["billingGroup"]
+    assert (body["subscriptionCount"], body["activeRentalCount"]) == (2, 1)
+    assert body["totalMonthlyAmount"] == MONTHLY
 
 
 async def test_patch_replaces_the_members(api: Api) -> None:
@@ -266,6 +282,55 @@ async def test_patch_replaces_the_members(api: Api) -> None:
     assert joined["history"][-1]["action"] == "billing_group_joined"
     stayed = await rental(api, second["rentalId"])
     assert [entry["action"] for entry in stayed["history"]] == ["created", "billing_group_joined"]
+
+
+async def test_patch_may_take_out_the_last_member(api: Api) -> None:
+    """The "Remove Subscription" recipe filters the removed id out of ``rentalIds``; for
+    the last member that leaves an empty list, and an empty group that may fill again."""
+    (first,) = await rentals_of(api, 1)
+    group = await created(api, [first])
+    path = f"/v1/billing-groups/{group['billingGroupId']}"
+
+    response = await api.patch(path, {"rentalIds": []})
+
+    assert response.status_code == 200, response.text
+    emptied = exact(response)["billingGroup"]
+    assert (emptied["rentalIds"], emptied["subscriptionCount"], emptied["activeRentalCount"]) == (
+        [], 0, 0,
+    )  # fmt: skip
+    assert emptied["totalMonthlyAmount"] == Decimal(0)
+    left = await rental(api, first["rentalId"])
+    assert left["billingGroupId"] is None
+    assert left["history"][-1]["action"] == "billing_group_left"
+    refilled = exact(await api.patch(path, {"rentalIds": [first["rentalId"]]}))["billingGroup"]
+    assert refilled["rentalIds"] == [first["rentalId"]]
+
+
+async def test_a_non_finite_number_is_malformed_json_after_authentication(api: Api) -> None:
+    (first,) = await rentals_of(api, 1)
+    group = await created(api, [first])
+    path = f"/v1/billing-groups/{group['billingGroupId']}"
+    headers = {**api.headers}
+
+    response = await api.client.patch(path, content='{"billingDay": Infinity}', headers=headers)
+
+    assert (response.status_code, error_code(response)) == (400, "VALIDATION_ERROR")
+    assert detail(response)["code"] == "invalid_json"
+    anonymous = {key: value for key, value in headers.items() if key != "Authorization"}
+    response = await api.client.patch(path, content='{"billingDay": NaN}', headers=anonymous)
+    assert (response.status_code, error_code(response)) == (401, "AUTH_REQUIRED")
+    assert exact(await api.get(path))["billingGroup"]["billingDay"] == 15
+
+
+async def test_a_nul_character_in_any_text_is_refused(api: Api) -> None:
+    (first,) = await rentals_of(api, 1)
+    response = await create(api, [first], groupName="Head\x00office")
+    assert (response.status_code, error_code(response)) == (400, "VALIDATION_ERROR")
+    assert response.json()["error"]["message"] == (
+        "Text may not contain the NUL character (U+0000)"
+    )
+    assert (await api.get("/v1/billing-groups")).json()["billingGroups"] == []
+    assert (await rental(api, first["rentalId"]))["billingGroupId"] is None
 
 
 async def test_patch_changes_fields_and_leaves_the_rest(api: Api) -> None:

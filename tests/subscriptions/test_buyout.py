@@ -30,7 +30,7 @@ START = datetime(2025, 1, 15, 10, 0, tzinfo=UTC)
 MID_MARCH = datetime(2025, 3, 20, 10, 0, tzinfo=UTC)
 
 QUOTE_FIELDS = {
-    "buyoutPrice", "remainingPayments", "depreciatedValue", "currency", "calculationMethod",
+    "success", "buyoutPrice", "remainingPayments", "depreciatedValue", "currency", "calculationMethod",
     "calculationBreakdown",
 }  # fmt: skip
 ANSWER_FIELDS = {
@@ -214,11 +214,82 @@ async def test_the_quote_under_each_method(
     assert response.status_code == 200, response.text
     quote = exact(response)
     assert set(quote) == QUOTE_FIELDS
+    assert quote["success"] is True
     assert quote["buyoutPrice"] == Decimal(price)
     assert quote["remainingPayments"] == Decimal("539.91")
     assert quote["depreciatedValue"] == Decimal(depreciated)
     assert (quote["currency"], quote["calculationMethod"]) == ("EUR", "auto_calculated")
     assert quote["calculationBreakdown"] == breakdown
+
+
+async def test_a_buyout_dated_back_is_priced_and_ended_on_that_day(api: Api) -> None:
+    _order, rental, _other = await _two_laptops(api)
+
+    with clock.frozen(MID_MARCH):
+        response = await _buy_out(api, rental["rentalId"], effectiveDate="2025-02-15")
+
+    assert response.status_code == 200, response.text
+    answer = exact(response)
+    assert answer["effectiveDate"] == "2025-02-15"
+    assert answer["buyoutPrice"] == Decimal("659.89")  # 11 × 59.99: the months from 15 February
+    bought = answer["rental"]
+    assert bought["buyoutDetails"]["buyoutDate"] == "2025-02-15"
+    assert bought["buyoutDetails"]["calculationBreakdown"]["remainingMonths"] == 11
+    assert bought["endedAt"] == "2025-02-15T10:00:00Z"  # that day, at the time of the request
+    last = bought["history"][-1]
+    assert (last["at"], last["action"], last["effectiveDate"]) == (
+        "2025-03-20T10:00:00Z", "bought_out", "2025-02-15",
+    )  # fmt: skip
+
+
+async def test_an_effective_date_time_names_its_day_in_utc(api: Api) -> None:
+    _order, rental, _other = await _two_laptops(api)
+
+    with clock.frozen(MID_MARCH):
+        response = await _buy_out(
+            api, rental["rentalId"], effectiveDate="2025-02-15T23:30:00.000-02:00"
+        )
+
+    assert response.status_code == 200, response.text
+    answer = exact(response)
+    assert answer["effectiveDate"] == "2025-02-16"  # 01:30 UTC on the 16th
+    assert answer["buyoutPrice"] == Decimal("599.90")  # 10 months begin after 15 February
+
+
+@pytest.mark.parametrize(
+    ("effective_date", "code"),
+    [
+        ("2025-03-21", "too_big"),  # tomorrow: a buyout is recorded, never scheduled
+        ("2025-04-30", "too_big"),
+        ("2025-01-14", "too_small"),  # the day before the contract started
+        ("1999-12-31", "too_small"),
+        ("9999-01-01", "too_big"),
+        ("20.02.2025", "invalid_date"),
+    ],
+)
+async def test_an_effective_date_after_today_or_before_the_start_is_refused(
+    api: Api, database: Database, effective_date: str, code: str
+) -> None:
+    _order, rental, _other = await _two_laptops(api)
+
+    with clock.frozen(MID_MARCH):
+        response = await _buy_out(api, rental["rentalId"], effectiveDate=effective_date)
+
+    assert (response.status_code, error_code(response)) == (400, "VALIDATION_ERROR")
+    [detail] = response.json()["error"]["details"]
+    assert (detail["path"], detail["code"]) == ("effectiveDate", code)
+    assert (await _get(api, f"/v1/subscriptions/{rental['rentalId']}"))["status"] == "active"
+    assert (await _get(api, "/v1/assets/SN-1"))["status"] == "rented_out"
+    assert (await event_counts(database))["subscription.ended"] == 0
+
+
+async def test_the_body_may_leave_the_rental_id_to_the_path(api: Api) -> None:
+    rental = await _phone(api)
+    response = await api.post(
+        f"/v1/subscriptions/{rental['rentalId']}/buyout", {"reason": "customer_request"}
+    )
+    assert response.status_code == 200, response.text
+    assert exact(response)["rental"]["status"] == "ended_buyout"
 
 
 async def test_the_quote_follows_the_clock(api: Api) -> None:
@@ -373,7 +444,6 @@ async def test_unknown_subscription(api: Api) -> None:
     ("body", "path"),
     [
         ({"rentalId": "sub_other", "reason": "other"}, "rentalId"),
-        ({"reason": "other"}, "rentalId"),
         ({"rentalId": "SELF"}, "reason"),
         ({"rentalId": "SELF", "reason": "bored"}, "reason"),
         ({"rentalId": "SELF", "reason": "other", "buyoutPrice": "lots"}, "buyoutPrice"),
@@ -395,6 +465,33 @@ async def test_a_quote_needs_a_rental_id(api: Api) -> None:
     response = await api.post("/v1/subscriptions/calculate-buyout", {})
     assert (response.status_code, error_code(response)) == (400, "VALIDATION_ERROR")
     assert response.json()["error"]["details"][0]["path"] == "rentalId"
+
+
+async def test_a_quote_takes_the_subscription_id_of_the_quote_page(api: Api) -> None:
+    rental = await _phone(api)
+    with clock.frozen(MID_MARCH):
+        by_rental_id = await _quote(api, rental["rentalId"])
+        by_subscription_id = await api.post(
+            "/v1/subscriptions/calculate-buyout", {"subscriptionId": rental["rentalId"]}
+        )
+        both = await api.post(
+            "/v1/subscriptions/calculate-buyout",
+            {"subscriptionId": rental["rentalId"], "rentalId": rental["rentalId"]},
+        )
+    assert by_subscription_id.status_code == 200, by_subscription_id.text
+    assert exact(by_subscription_id) == exact(by_rental_id) == exact(both)
+    assert exact(by_subscription_id)["buyoutPrice"] == Decimal("179.91")
+
+
+async def test_a_quote_naming_two_subscriptions_is_refused(api: Api) -> None:
+    rental = await _phone(api)
+    response = await api.post(
+        "/v1/subscriptions/calculate-buyout",
+        {"subscriptionId": rental["rentalId"], "rentalId": "sub_other"},
+    )
+    assert (response.status_code, error_code(response)) == (400, "VALIDATION_ERROR")
+    [detail] = response.json()["error"]["details"]
+    assert (detail["path"], detail["code"]) == ("subscriptionId", "mismatch")
 
 
 async def test_reading_may_quote_but_not_buy_out(

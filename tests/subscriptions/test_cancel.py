@@ -10,9 +10,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from flexbill.core import clock
 from flexbill.core.db import Database
+from flexbill.subscriptions.models import Subscription
 from tests.subscriptions.support import (
     confirmed_order,
     event_counts,
@@ -26,7 +28,10 @@ from tests.support import Api, error_code
 START = datetime(2025, 1, 15, 10, 0, tzinfo=UTC)
 LATER = datetime(2025, 2, 3, 16, 45, 30, tzinfo=UTC)
 
-ANSWER_FIELDS = {"success", "message", "rentalId", "previousStatus", "cancelledAt", "rental"}
+ANSWER_FIELDS = {
+    "success", "message", "rentalId", "assetSerialNumber", "previousStatus", "cancelledAt",
+    "rental",
+}  # fmt: skip
 
 
 @pytest.fixture(autouse=True)
@@ -73,6 +78,7 @@ async def test_a_cancellation_ends_the_rental_and_takes_the_device_back(
     assert set(answer) == ANSWER_FIELDS
     assert answer["success"] is True
     assert answer["rentalId"] == rental["rentalId"]
+    assert answer["assetSerialNumber"] == "SN-1"  # the device to collect
     assert answer["previousStatus"] == "active"
     assert answer["cancelledAt"] == "2025-02-03T16:45:30Z"
     cancelled = answer["rental"]
@@ -117,6 +123,71 @@ async def test_cancelling_both_rentals_empties_the_customers_counters(api: Api) 
         assert response.status_code == 200, response.text
     customer = await _get(api, f"/v1/customers/{order['customerId']}")
     assert (customer["totalDevicesRented"], customer["totalMonthlyRevenue"]) == (0, Decimal(0))
+
+
+async def test_a_subscription_suspended_for_non_payment_can_be_cancelled(
+    api: Api, database: Database
+) -> None:
+    order, rental, _other = await _two_laptops(api)
+    async with database.transaction() as session:  # what dunning's suspension does
+        await session.execute(
+            update(Subscription)
+            .where(Subscription.id == rental["rentalId"])
+            .values(status="suspended")
+        )
+
+    with clock.frozen(LATER):
+        response = await _cancel(api, rental["rentalId"], reason="payment_failure")
+
+    assert response.status_code == 200, response.text
+    answer = exact(response)
+    assert (answer["previousStatus"], answer["rental"]["status"]) == ("suspended", "cancelled")
+    assert answer["rental"]["history"][-1]["fromStatus"] == "suspended"
+    assert (await _get(api, "/v1/assets/SN-1"))["status"] == "returned"
+    customer = await _get(api, f"/v1/customers/{order['customerId']}")
+    assert (customer["totalDevicesRented"], customer["totalMonthlyRevenue"]) == (
+        1, Decimal("59.99"),
+    )  # fmt: skip
+    [ended] = await events_of(database, "subscription.ended")
+    assert (ended.data["status"], ended.data["previousStatus"]) == ("cancelled", "suspended")
+
+
+@pytest.mark.parametrize(
+    ("operation", "body"),
+    [
+        ("buyout", {"reason": "other"}),
+        ("early-return", {"returnCondition": "good", "reason": "Moving"}),
+        ("extend", {"extensionMonths": 6}),
+        ("replace", {"newSerialNumber": "SN-3", "replacementReason": "lost"}),
+    ],
+)
+async def test_a_suspended_subscription_can_only_be_cancelled(
+    api: Api, database: Database, operation: str, body: dict[str, Any]
+) -> None:
+    _order, rental, _other = await _two_laptops(api)
+    await register(api, "SN-3")
+    async with database.transaction() as session:
+        await session.execute(
+            update(Subscription)
+            .where(Subscription.id == rental["rentalId"])
+            .values(status="suspended")
+        )
+
+    response = await api.post(f"/v1/subscriptions/{rental['rentalId']}/{operation}", body)
+
+    assert (response.status_code, error_code(response)) == (422, "SUBSCRIPTION_NOT_ACTIVE")
+    assert "'suspended'" in response.json()["error"]["message"]
+    assert (await _get(api, "/v1/assets/SN-1"))["status"] == "rented_out"
+    assert (await event_counts(database))["subscription.ended"] == 0
+
+
+async def test_the_body_may_leave_the_rental_id_to_the_path(api: Api) -> None:
+    _order, rental, _other = await _two_laptops(api)
+    response = await api.post(
+        f"/v1/subscriptions/{rental['rentalId']}/cancel", {"reason": "customer_request"}
+    )
+    assert response.status_code == 200, response.text
+    assert exact(response)["rental"]["status"] == "cancelled"
 
 
 async def test_a_cancelled_subscription_is_already_cancelled(api: Api, database: Database) -> None:
@@ -170,7 +241,7 @@ async def test_unknown_subscription(api: Api) -> None:
     ("change", "path"),
     [
         ({"rentalId": "sub_other"}, "rentalId"),
-        ({"rentalId": None}, "rentalId"),
+        ({"rentalId": ""}, "rentalId"),
         ({"reason": None}, "reason"),
         ({"reason": "changed_mind"}, "reason"),
         ({"notes": "x" * 1001}, "notes"),

@@ -68,9 +68,10 @@ async def test_a_subscription_rents_the_unit_of_a_confirmed_order(
     assert body["success"] is True
     rental = body["rental"]
     assert rental["rentalId"].startswith("sub_")
-    assert rental["subscriptionId"] == rental["rentalId"]
+    assert body["rentalId"] == rental["subscriptionId"] == rental["rentalId"]
     assert rental["status"] == "active"
     assert rental["customerId"] == order["customerId"]
+    assert (rental["customerEmail"], rental["customerName"]) == ("ada@example.com", "Ada Lovelace")
     assert rental["orderId"] == order["orderId"]
     assert rental["sku"] == LAPTOP
     assert rental["productName"] == "Laptop Pro 16"
@@ -285,6 +286,10 @@ async def test_unknown_billing_group(api: Api, database: Database) -> None:
         ({"contractLength": 0}, "contractLength"),
         ({"contractLength": 121}, "contractLength"),
         ({"startDate": "31/01/2025"}, "startDate"),
+        ({"startDate": "1999-12-31"}, "startDate"),
+        ({"startDate": "2100-01-01"}, "startDate"),
+        ({"startDate": "9999-06-01"}, "startDate"),  # it would end past the calendar
+        ({"startDate": "9999-12-31T23:00:00-05:00"}, "startDate"),
         ({"notes": "x" * 5001}, "notes"),
     ],
 )
@@ -298,6 +303,76 @@ async def test_invalid_bodies(api: Api, change: dict[str, Any], path: str) -> No
     response = await api.post("/v1/subscriptions", body)
     assert (response.status_code, error_code(response)) == (400, "VALIDATION_ERROR")
     assert path in [detail["path"] for detail in response.json()["error"]["details"]]
+
+
+@pytest.mark.parametrize(
+    ("start_date", "day"),
+    [
+        ("2025-03-12T10:30:00.000Z", "2025-03-12"),  # JavaScript's toISOString()
+        ("2025-03-12T23:30:00-05:00", "2025-03-13"),  # the day in UTC
+        ("2025-03-12t00:00:00+01:00", "2025-03-11"),
+        ("2099-12-31", "2099-12-31"),
+        ("2000-01-01", "2000-01-01"),
+    ],
+)
+async def test_the_start_date_may_be_a_date_time(api: Api, start_date: str, day: str) -> None:
+    order = await confirmed_order(api)
+    await register(api, "SN-1")
+    response = await start(api, order, "SN-1", startDate=start_date)
+    assert response.status_code == 201, response.text
+    assert exact(response)["rental"]["startDate"] == day
+
+
+async def test_a_far_future_start_date_is_a_validation_error(api: Api, database: Database) -> None:
+    order = await confirmed_order(api)
+    await register(api, "SN-1")
+    response = await start(api, order, "SN-1", startDate="9999-06-01")
+    assert (response.status_code, error_code(response)) == (400, "VALIDATION_ERROR")
+    [detail] = response.json()["error"]["details"]
+    assert (detail["path"], detail["code"]) == ("startDate", "too_big")
+    assert "2099-12-31" in detail["message"]
+    await _nothing_moved(api, database, order)
+
+
+async def test_non_finite_numbers_are_malformed_json(api: Api, database: Database) -> None:
+    order = await confirmed_order(api)
+    await register(api, "SN-1")
+    for number in ("NaN", "Infinity", "-Infinity"):
+        body = (
+            f'{{"orderId": "{order["orderId"]}", "assetSerialNumber": "SN-1", '
+            f'"customerId": "{order["customerId"]}", "customFields": {{"costCentre": {number}}}}}'
+        )
+        response = await api.client.post("/v1/subscriptions", content=body, headers=api.headers)
+        assert (response.status_code, error_code(response)) == (400, "VALIDATION_ERROR"), number
+        [detail] = response.json()["error"]["details"]
+        assert detail["code"] == "invalid_json"
+    await _nothing_moved(api, database, order)
+    # The words inside text are not numbers: such a body is fine.
+    rental = await subscribe(api, order, "SN-1", customFields={"costCentre": "NaN Infinity"})
+    listed = await api.get("/v1/subscriptions", customField_costCentre="NaN Infinity")
+    assert listed.status_code == 200, listed.text
+    assert [r["rentalId"] for r in listed.json()["rentals"]] == [rental["rentalId"]]
+
+
+async def test_text_holding_a_nul_character_is_refused_and_nothing_is_written(
+    api: Api, database: Database
+) -> None:
+    order = await confirmed_order(api)
+    await register(api, "SN-1")
+    response = await start(api, order, "SN-1", notes="broken\x00screen")
+    assert (response.status_code, error_code(response)) == (400, "VALIDATION_ERROR")
+    assert "NUL" in response.json()["error"]["message"]
+    await _nothing_moved(api, database, order)
+
+    rental = await subscribe(api, order, "SN-1", notes="fine")
+    events_before = await event_counts(database)
+    patched = await api.patch(
+        f"/v1/subscriptions/{rental['rentalId']}/notes", {"notes": "broken\x00screen"}
+    )
+    assert (patched.status_code, error_code(patched)) == (400, "VALIDATION_ERROR")
+    after = exact(await api.get(f"/v1/subscriptions/{rental['rentalId']}"))
+    assert (after["notes"], after["history"]) == ("fine", rental["history"])
+    assert await event_counts(database) == events_before
 
 
 async def test_another_tenants_order_is_not_found(

@@ -29,12 +29,12 @@ START = datetime(2025, 1, 15, 10, 0, tzinfo=UTC)
 MID_MARCH = datetime(2025, 3, 20, 10, 0, tzinfo=UTC)
 
 QUOTE_FIELDS = {
-    "earlyReturnFee", "remainingMonths", "penaltyPercentage", "remainingValue", "currency",
+    "success", "earlyReturnFee", "remainingMonths", "penaltyPercentage", "remainingValue", "currency",
     "calculationMethod", "calculationBreakdown",
 }  # fmt: skip
 ANSWER_FIELDS = {
-    "success", "message", "rentalId", "earlyReturnFee", "feeWaived", "returnCondition",
-    "returnedAt", "currency", "rental",
+    "success", "message", "rentalId", "assetSerialNumber", "earlyReturnFee", "feeWaived",
+    "returnCondition", "returnDate", "actualMonthsRented", "returnedAt", "currency", "rental",
 }  # fmt: skip
 
 
@@ -95,6 +95,9 @@ async def test_an_early_return_ends_the_rental_for_the_quoted_fee(
     assert set(answer) == ANSWER_FIELDS
     assert answer["success"] is True
     assert answer["rentalId"] == rental["rentalId"]
+    assert answer["assetSerialNumber"] == "SN-1"  # the device to collect
+    assert answer["returnDate"] == "2025-03-20"
+    assert answer["actualMonthsRented"] == 3  # from 15 January, 15 February, 15 March
     assert answer["earlyReturnFee"] == Decimal("599.90")  # 10 × 59.99 × 100 %
     assert answer["feeWaived"] is False
     assert answer["returnCondition"] == "fair"
@@ -276,6 +279,7 @@ async def test_the_quote_under_each_setting(
     assert response.status_code == 200, response.text
     quote = exact(response)
     assert set(quote) == QUOTE_FIELDS
+    assert quote["success"] is True
     assert quote["earlyReturnFee"] == Decimal(fee)
     assert quote["remainingMonths"] == breakdown["remainingMonths"]
     assert quote["remainingValue"] == breakdown["remainingValue"]
@@ -290,6 +294,60 @@ async def test_the_quote_under_each_setting(
     assert exact(returned)["earlyReturnFee"] == Decimal(fee)
     stored = exact(returned)["rental"]["earlyReturnDetails"]["calculationBreakdown"]
     assert stored == breakdown
+
+
+async def test_a_return_dated_back_is_charged_and_ended_on_that_day(api: Api) -> None:
+    _order, rental, _other = await _two_laptops(api)
+
+    with clock.frozen(MID_MARCH):
+        response = await _return(api, rental["rentalId"], effectiveDate="2025-02-15")
+
+    assert response.status_code == 200, response.text
+    answer = exact(response)
+    assert answer["returnDate"] == "2025-02-15"
+    assert answer["actualMonthsRented"] == 1  # the month from 15 February had not begun
+    assert answer["earlyReturnFee"] == Decimal("659.89")  # 11 months left from 15 February
+    assert answer["returnedAt"] == "2025-02-15T10:00:00Z"
+    returned = answer["rental"]
+    assert returned["endedAt"] == "2025-02-15T10:00:00Z"
+    details = returned["earlyReturnDetails"]
+    assert details["returnedAt"] == "2025-02-15T10:00:00Z"
+    assert details["calculationBreakdown"]["daysFromStart"] == 31
+    last = returned["history"][-1]
+    assert (last["at"], last["action"], last["effectiveDate"]) == (
+        "2025-03-20T10:00:00Z", "returned_early", "2025-02-15",
+    )  # fmt: skip
+
+
+async def test_a_return_on_the_start_day_rented_no_month(api: Api) -> None:
+    _order, rental, _other = await _two_laptops(api)
+    response = await _return(api, rental["rentalId"])
+    assert response.status_code == 200, response.text
+    answer = exact(response)
+    assert (answer["returnDate"], answer["actualMonthsRented"]) == ("2025-01-15", 0)
+    assert answer["earlyReturnFee"] == Decimal("0")  # within the grace period
+
+
+async def test_the_body_may_leave_the_rental_id_to_the_path(api: Api) -> None:
+    _order, rental, _other = await _two_laptops(api)
+    response = await api.post(
+        f"/v1/subscriptions/{rental['rentalId']}/early-return",
+        {"returnCondition": "good", "reason": "Moving abroad"},
+    )
+    assert response.status_code == 200, response.text
+    assert exact(response)["rental"]["status"] == "ended_early_return"
+
+
+async def test_a_quote_takes_the_subscription_id_of_the_quote_page(api: Api) -> None:
+    _order, rental, _other = await _two_laptops(api)
+    with clock.frozen(MID_MARCH):
+        by_rental_id = await _quote(api, rental["rentalId"])
+        by_subscription_id = await api.post(
+            "/v1/subscriptions/calculate-early-return-fee", {"subscriptionId": rental["rentalId"]}
+        )
+    assert by_subscription_id.status_code == 200, by_subscription_id.text
+    assert exact(by_subscription_id) == exact(by_rental_id)
+    assert exact(by_subscription_id)["earlyReturnFee"] == Decimal("599.90")
 
 
 async def test_the_quote_changes_nothing(api: Api, database: Database) -> None:
@@ -359,7 +417,7 @@ async def test_unknown_subscription(api: Api) -> None:
     ("change", "path"),
     [
         ({"rentalId": "sub_other"}, "rentalId"),
-        ({"rentalId": None}, "rentalId"),
+        ({"rentalId": ""}, "rentalId"),
         ({"returnCondition": None}, "returnCondition"),
         ({"returnCondition": "like new"}, "returnCondition"),
         ({"reason": None}, "reason"),
@@ -367,6 +425,9 @@ async def test_unknown_subscription(api: Api) -> None:
         ({"reason": "x" * 1001}, "reason"),
         ({"earlyReturnFee": "some"}, "earlyReturnFee"),
         ({"damageAssessment": "x" * 5001}, "damageAssessment"),
+        ({"effectiveDate": "2025-01-16"}, "effectiveDate"),  # tomorrow
+        ({"effectiveDate": "2025-01-14"}, "effectiveDate"),  # before the start
+        ({"effectiveDate": "9999-06-01"}, "effectiveDate"),
     ],
 )
 async def test_invalid_bodies(api: Api, change: dict[str, Any], path: str) -> None:

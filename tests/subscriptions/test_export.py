@@ -5,17 +5,25 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import insert, select, update
 
 from flexbill.core import clock
 from flexbill.core.db import Database
 from flexbill.subscriptions import export
 from flexbill.subscriptions.models import Subscription
-from tests.subscriptions.support import LAPTOP, PHONE, confirmed_order, register, subscribe
+from tests.subscriptions.support import (
+    LAPTOP,
+    PHONE,
+    confirmed_order,
+    exact,
+    register,
+    subscribe,
+)
 from tests.support import Api, Tenant, error_code, issue_key
 
 ALWAYS = [
@@ -31,6 +39,7 @@ ADA = {
     "company": "Analytical Engines", "customerType": "business",
 }  # fmt: skip
 BOB = {"email": "bob@example.com", "firstName": "Bob", "lastName": "Byte"}
+TOTALS = ("totalRecords", "totalRentals", "activeRentals", "totalRevenue", "averageMonthlyRevenue")
 
 
 async def exported(api: Api, body: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -85,6 +94,8 @@ async def test_full_export_writes_every_column_oldest_first(api: Api) -> None:
     assert (answer["filename"], answer["format"]) == ("rentals-export-2025-06-20.csv", "csv")
     assert answer["generatedAt"] == "2025-06-20T09:30:00Z"
     assert answer["totalRecords"] == 2
+    assert (answer["totalRentals"], answer["activeRentals"]) == (2, 2)
+    assert answer["currency"] == "EUR"
     assert answer["filters"] == {
         "startDate": None, "endDate": None, "status": None, "customerIds": None,
     }  # fmt: skip
@@ -190,6 +201,127 @@ async def test_filters_by_start_date_range_status_and_customer(
     assert table(of_bob)[1][0]["Customer Name"] == "Bob Byte"
 
 
+async def test_the_documented_prose_filters_are_honoured(api: Api) -> None:
+    (ada,) = await rentals(api, [("SN-1", LAPTOP, {"startDate": "2025-01-31"})], ADA)
+    (bob,) = await rentals(api, [("SN-2", LAPTOP, {"startDate": "2025-03-15"})], BOB, catalog=False)
+
+    def ids(answer: dict[str, Any]) -> list[str]:
+        return [row["Rental ID"] for row in table(answer)[1]]
+
+    # The "Customer Data Export" example: one customer's data, no one else's.
+    of_ada = await exported(api, {"customerId": ada["customerId"]})
+    assert ids(of_ada) == [ada["rentalId"]]
+    assert of_ada["filters"]["customerIds"] == [ada["customerId"]]
+    both = await exported(
+        api, {"customerId": ada["customerId"], "customerIds": [bob["customerId"]]}
+    )
+    assert ids(both) == [ada["rentalId"], bob["rentalId"]]
+    # The "Export by Date Range" example.
+    in_march = await exported(api, {"startDateFrom": "2025-03-01", "startDateTo": "2025-03-31"})
+    assert ids(in_march) == [bob["rentalId"]]
+    assert (in_march["filters"]["startDate"], in_march["filters"]["endDate"]) == (
+        "2025-03-01", "2025-03-31",
+    )  # fmt: skip
+    same = await exported(api, {"startDate": "2025-03-01", "startDateFrom": "2025-03-01"})
+    assert ids(same) == [bob["rentalId"]]
+
+
+async def test_dates_may_be_the_documented_date_times(api: Api) -> None:
+    january, march = await rentals(
+        api,
+        [
+            ("SN-1", LAPTOP, {"startDate": "2025-01-31"}),
+            ("SN-2", LAPTOP, {"startDate": "2025-03-31"}),
+        ],
+        ADA,
+    )
+    answer = await exported(
+        api, {"startDate": "2025-01-01T00:00:00.000Z", "endDate": "2025-03-31T23:59:59.999Z"}
+    )
+    assert [row["Rental ID"] for row in table(answer)[1]] == [
+        january["rentalId"], march["rentalId"],
+    ]  # fmt: skip
+    assert (answer["filters"]["startDate"], answer["filters"]["endDate"]) == (
+        "2025-01-01", "2025-03-31",
+    )  # fmt: skip
+    # 23:30 on 30 March in New York is already the 31st in UTC.
+    later = await exported(api, {"startDate": "2025-03-30T23:30:00-04:00"})
+    assert [row["Rental ID"] for row in table(later)[1]] == [march["rentalId"]]
+
+
+async def test_the_answer_sums_the_exported_rows_up(api: Api, database: Database) -> None:
+    laptop, phone, other = await rentals(
+        api, [("SN-1", LAPTOP, {}), ("SN-P", PHONE, {}), ("SN-2", LAPTOP, {})], ADA
+    )
+    async with database.transaction() as session:
+        await session.execute(
+            update(Subscription)
+            .where(Subscription.id == other["rentalId"])
+            .values(status="cancelled")
+        )
+
+    answer = exact(await api.post("/v1/exports/rentals", {}))
+
+    # 59.99 + 19.99 + 59.99 = 139.97 over three rows: 46.6566… rounds half up to 46.66.
+    assert {key: answer[key] for key in TOTALS} == {
+        "totalRecords": 3, "totalRentals": 3, "activeRentals": 2,
+        "totalRevenue": Decimal("139.97"), "averageMonthlyRevenue": Decimal("46.66"),
+    }  # fmt: skip
+    only_active = exact(await api.post("/v1/exports/rentals", {"status": "active"}))
+    assert {key: only_active[key] for key in TOTALS} == {
+        "totalRecords": 2, "totalRentals": 2, "activeRentals": 2,
+        "totalRevenue": Decimal("79.98"), "averageMonthlyRevenue": Decimal("39.99"),
+    }  # fmt: skip
+    assert {laptop["rentalId"], phone["rentalId"]} == {
+        row["Rental ID"] for row in table(only_active)[1]
+    }
+    none = exact(await api.post("/v1/exports/rentals", {"startDate": "2030-01-01"}))
+    assert {key: none[key] for key in TOTALS} == {
+        "totalRecords": 0, "totalRentals": 0, "activeRentals": 0,
+        "totalRevenue": Decimal("0.00"), "averageMonthlyRevenue": Decimal("0.00"),
+    }  # fmt: skip
+
+
+async def test_the_average_rounds_half_up_to_the_cent(api: Api, database: Database) -> None:
+    first, second = await rentals(api, [("SN-1", LAPTOP, {}), ("SN-2", LAPTOP, {})], ADA)
+    async with database.transaction() as session:  # 0.02 + 0.03 = 0.05, half of it 0.025
+        for rental, amount in ((first, 2), (second, 3)):
+            await session.execute(
+                update(Subscription)
+                .where(Subscription.id == rental["rentalId"])
+                .values(monthly_amount=amount)
+            )
+    answer = exact(await api.post("/v1/exports/rentals", {}))
+    # Half up, not to even (which would give 0.02).
+    assert (answer["totalRevenue"], answer["averageMonthlyRevenue"]) == (
+        Decimal("0.05"), Decimal("0.03"),
+    )  # fmt: skip
+
+
+async def test_batches_of_rows_sharing_one_creation_time_neither_skip_nor_repeat(
+    api: Api, database: Database
+) -> None:
+    """Keyset batches of 1000 on (created_at, id): 1501 rows created at the same moment
+    each come out exactly once."""
+    (rental,) = await rentals(api, [("SN-1", LAPTOP, {})], ADA)
+    async with database.transaction() as session:
+        stored = (await session.scalars(select(Subscription))).one()
+        columns = {
+            column.key: getattr(stored, column.key) for column in Subscription.__table__.columns
+        }
+        copies = [
+            {**columns, "id": f"sub_copy{number:05d}", "serial_number": f"X-{number}",
+             "status": "cancelled"}
+            for number in range(1500)
+        ]  # fmt: skip
+        await session.execute(insert(Subscription.metadata.tables["subscriptions"]), copies)
+    answer = exact(await api.post("/v1/exports/rentals", {}))
+    ids = [row["Rental ID"] for row in table(answer)[1]]
+    assert answer["totalRecords"] == len(ids) == len(set(ids)) == 1501
+    assert rental["rentalId"] in ids
+    assert (answer["activeRentals"], answer["totalRevenue"]) == (1, Decimal("90044.99"))
+
+
 async def test_formulas_are_neutralised_and_quoting_follows_rfc_4180(api: Api) -> None:
     fields = {
         "formula": "=HYPERLINK(\"http://evil\")", "plus": "+1", "minus": "-2", "at": "@SUM(1)",
@@ -258,6 +390,12 @@ async def test_too_many_rows_asks_to_narrow_the_range(
         ({"status": "paused"}, "status"),
         ({"customerIds": [f"cust_{n}" for n in range(1001)]}, "customerIds"),
         ({"includeFields": {"customerDetails": "maybe"}}, "includeFields.customerDetails"),
+        ({"startDate": "2025-02-30"}, "startDate"),
+        ({"endDate": "2100-01-01"}, "endDate"),
+        ({"startDateFrom": "1999-12-31"}, "startDateFrom"),
+        ({"customerId": ""}, "customerId"),
+        ({"startDate": "2025-01-01", "startDateFrom": "2025-02-01"}, "startDateFrom"),
+        ({"endDate": "2025-01-01", "startDateTo": "2025-02-01"}, "startDateTo"),
     ],
 )
 async def test_invalid_requests_are_validation_errors(
@@ -266,6 +404,25 @@ async def test_invalid_requests_are_validation_errors(
     response = await api.post("/v1/exports/rentals", body)
     assert (response.status_code, error_code(response)) == (400, "VALIDATION_ERROR")
     assert path in [detail["path"] for detail in response.json()["error"]["details"]]
+
+
+@pytest.mark.parametrize(
+    ("body", "path"),
+    [
+        ({"customer": "cust_1"}, "customer"),
+        ({"endDateFrom": "2025-01-01"}, "endDateFrom"),
+        ({"includeFields": {"costRecovery": True}}, "includeFields.costRecovery"),
+    ],
+)
+async def test_unknown_fields_are_refused_never_ignored(
+    api: Api, body: dict[str, Any], path: str
+) -> None:
+    """A filter the export does not know would otherwise export more than was asked."""
+    await rentals(api, [("SN-1", LAPTOP, {})], ADA)
+    response = await api.post("/v1/exports/rentals", body)
+    assert (response.status_code, error_code(response)) == (400, "VALIDATION_ERROR")
+    details = response.json()["error"]["details"]
+    assert [(detail["path"], detail["code"]) for detail in details] == [(path, "unrecognized_keys")]
 
 
 async def test_reading_subscriptions_is_the_permission(

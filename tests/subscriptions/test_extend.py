@@ -78,9 +78,9 @@ async def test_an_extension_moves_the_end_and_the_amount_and_is_tracked(
     assert tracking_id.startswith("ord_")
     assert {key: value for key, value in answer.items() if key != "rental"} == {
         "success": True, "message": "Subscription extended successfully",
-        "rentalId": rental_id, "oldEndDate": "2026-03-10", "newEndDate": "2027-03-10",
-        "extensionMonths": 12, "oldContractLength": 12, "newContractLength": 24,
-        "trackingOrderId": tracking_id,
+        "rentalId": rental_id, "assetSerialNumber": "SN-1", "oldEndDate": "2026-03-10",
+        "newEndDate": "2027-03-10", "extensionMonths": 12, "oldContractLength": 12,
+        "newContractLength": 24, "trackingOrderId": tracking_id,
     }  # fmt: skip
     extended = answer["rental"]
     assert extended["status"] == "active"
@@ -363,6 +363,21 @@ async def test_the_body_must_name_the_path_subscription(api: Api) -> None:
     assert [detail["path"] for detail in response.json()["error"]["details"]] == ["rentalId"]
 
 
+async def test_the_documented_basic_extension_needs_only_the_months(api: Api) -> None:
+    rental = await _rental(api)
+
+    response = await api.post(
+        f"/v1/subscriptions/{rental['rentalId']}/extend", {"extensionMonths": 6}
+    )
+
+    assert response.status_code == 200, response.text
+    answer = exact(response)
+    assert (answer["rentalId"], answer["newEndDate"]) == (rental["rentalId"], "2026-09-10")
+    assert answer["rental"]["extensionHistory"][0]["reason"] is None
+    order = await _get(api, f"/v1/orders/{answer['trackingOrderId']}")
+    assert order["extensionDetails"]["reason"] is None
+
+
 async def test_an_unknown_subscription_is_not_found(api: Api) -> None:
     await _refused(api, "sub_missing", 404, "NOT_FOUND")
 
@@ -374,7 +389,7 @@ async def test_an_unknown_subscription_is_not_found(api: Api) -> None:
         ({"newMonthlyAmount": -1}, "newMonthlyAmount", "too_small"),
         ({"reason": ""}, "reason", "too_small"),
         ({"reason": "x" * 1001}, "reason", "too_big"),
-        ({"reason": None}, "reason", "invalid_type"),
+        ({"reason": 7}, "reason", "invalid_type"),
         ({"extensionMonths": None}, "extensionMonths", "invalid_type"),
     ],
 )

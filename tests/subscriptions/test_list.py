@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from flexbill.core import clock
 from flexbill.core.db import Database
@@ -63,6 +63,35 @@ async def test_newest_first_under_rentals(api: Api, rentals: list[dict[str, Any]
         False,
         None,
     )
+
+
+async def test_each_rental_names_its_customer_and_a_page_reads_customers_once(
+    api: Api, database: Database, rentals: list[dict[str, Any]]
+) -> None:
+    statements: list[str] = []
+
+    def remember(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(database.read_engine.sync_engine, "before_cursor_execute", remember)
+    try:
+        response = await api.get("/v1/subscriptions")
+    finally:
+        event.remove(database.read_engine.sync_engine, "before_cursor_execute", remember)
+
+    assert response.status_code == 200, response.text
+    names = [(r["customerEmail"], r["customerName"]) for r in response.json()["rentals"]]
+    assert (
+        names == [("bob@example.com", "Ada Lovelace")] + [("ada@example.com", "Ada Lovelace")] * 3
+    )
+    # Four rentals of two customers: the customers come from one query.
+    assert len([sql for sql in statements if "FROM customers" in sql]) == 1
+
+
+async def test_a_nul_character_in_a_filter_is_refused(api: Api) -> None:
+    response = await api.get("/v1/subscriptions", customerId="cust\x00x")
+    assert (response.status_code, error_code(response)) == (400, "VALIDATION_ERROR")
+    assert "U+0000" in response.json()["error"]["message"]
 
 
 async def test_filters(api: Api, rentals: list[dict[str, Any]]) -> None:

@@ -8,11 +8,13 @@ import pytest
 
 from flexbill.settings.rules import BillingCycleType, FirstPayment
 from flexbill.subscriptions.periods import (
+    DateOutOfRange,
     TimeLeft,
     add_months,
     current_period_start,
     first_billing_date,
     months_elapsed,
+    months_rented,
     time_left,
 )
 
@@ -35,6 +37,33 @@ from flexbill.subscriptions.periods import (
 )
 def test_add_months(start: date, months: int, expected: date) -> None:
     assert add_months(start, months) == expected
+
+
+@pytest.mark.parametrize(
+    ("start", "months"),
+    [(date(9999, 6, 1), 12), (date(9999, 12, 31), 1), (date(1, 1, 31), -1)],
+)
+def test_add_months_past_the_calendar_is_out_of_range(start: date, months: int) -> None:
+    with pytest.raises(DateOutOfRange):
+        add_months(start, months)
+
+
+@pytest.mark.parametrize(
+    ("start", "returned_on", "expected"),
+    [
+        (date(2025, 1, 15), date(2025, 1, 15), 0),  # back on the start day
+        (date(2025, 1, 15), date(2025, 1, 10), 0),  # before the start
+        (date(2025, 1, 15), date(2025, 1, 16), 1),
+        (date(2025, 1, 15), date(2025, 2, 15), 1),  # the month from 15 February not begun
+        (date(2025, 1, 15), date(2025, 2, 16), 2),
+        (date(2025, 1, 15), date(2025, 3, 20), 3),
+        (date(2025, 1, 31), date(2025, 2, 28), 1),  # the clamped month begins that day
+        (date(2025, 1, 31), date(2025, 3, 1), 2),
+        (date(2025, 1, 15), date(2026, 1, 15), 12),
+    ],
+)
+def test_months_rented(start: date, returned_on: date, expected: int) -> None:
+    assert months_rented(start, returned_on) == expected
 
 
 @pytest.mark.parametrize(

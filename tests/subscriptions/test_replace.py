@@ -74,7 +74,8 @@ async def test_the_contract_goes_on_with_the_new_unit(api: Api, rental: dict[str
 
     assert {key: value for key, value in answer.items() if key != "rental"} == {
         "success": True, "message": "Device replaced successfully", "rentalId": rental_id,
-        "oldSerialNumber": "SN-1", "newSerialNumber": "SN-2", "replacementReason": "damaged",
+        "oldSerialNumber": "SN-1", "newSerialNumber": "SN-2", "reason": "damaged",
+        "replacementReason": "damaged",
     }  # fmt: skip
     replaced = answer["rental"]
     assert replaced["rentalId"] == rental_id
@@ -192,6 +193,27 @@ async def test_a_text_claim_and_a_second_replacement(api: Api, rental: dict[str,
     assert history[1]["damageAssessment"] is None
     assert (await _get(api, "/v1/assets/SN-2"))["status"] == "unavailable"
     assert (await _get(api, "/v1/assets/SN-3"))["status"] == "rented_out"
+
+
+@pytest.mark.parametrize("claim", [True, False])
+async def test_an_insurance_claim_may_be_the_documented_boolean(
+    api: Api, rental: dict[str, Any], claim: bool
+) -> None:
+    answer = await _replaced(api, rental["rentalId"], insuranceClaim=claim)
+    [entry] = answer["rental"]["replacementHistory"]
+    assert entry["insuranceClaim"] is claim
+    assert (await _get(api, f"/v1/subscriptions/{rental['rentalId']}")) == answer["rental"]
+
+
+async def test_the_body_may_leave_the_rental_id_to_the_path(
+    api: Api, rental: dict[str, Any]
+) -> None:
+    response = await api.post(
+        f"/v1/subscriptions/{rental['rentalId']}/replace",
+        {"newSerialNumber": "SN-2", "replacementReason": "lost"},
+    )
+    assert response.status_code == 200, response.text
+    assert exact(response)["rental"]["serialNumber"] == "SN-2"
 
 
 async def test_a_repaired_unit_can_serve_again(api: Api, rental: dict[str, Any]) -> None:
@@ -319,7 +341,7 @@ async def test_invalid_bodies(
 @pytest.mark.parametrize(
     ("claim", "code"), [([1], "invalid_type"), (42, "invalid_type"), ("x" * 5001, "too_big")]
 )
-async def test_an_insurance_claim_is_an_object_or_text(
+async def test_an_insurance_claim_is_a_boolean_an_object_or_text(
     api: Api, database: Database, rental: dict[str, Any], claim: Any, code: str
 ) -> None:
     error = await _refused(api, database, rental, 400, "VALIDATION_ERROR", insuranceClaim=claim)

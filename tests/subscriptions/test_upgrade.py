@@ -128,8 +128,13 @@ async def test_an_upgrade_ends_the_old_contract_and_starts_a_new_one(
     assert {key: value for key, value in answer.items() if key != "rental"} == {
         "success": True, "message": "Subscription upgraded successfully",
         "oldRentalId": old_id, "newRentalId": new_id,
-        "oldDevice": {"sku": LAPTOP, "serialNumber": "SN-1", "productName": "Laptop Pro 16"},
-        "newDevice": {"sku": NEW_SKU, "serialNumber": "NEW-1", "productName": "Laptop Pro 18"},
+        "oldDevice": "Laptop Pro 16 (SN-1)", "newDevice": "Laptop Pro 18 (NEW-1)",
+        "oldDeviceDetails": {
+            "sku": LAPTOP, "serialNumber": "SN-1", "productName": "Laptop Pro 16",
+        },
+        "newDeviceDetails": {
+            "sku": NEW_SKU, "serialNumber": "NEW-1", "productName": "Laptop Pro 18",
+        },
         "newMonthlyAmount": Decimal("79.90"), "currency": "EUR",
     }  # fmt: skip
 
@@ -313,7 +318,8 @@ async def test_an_upgraded_subscription_can_be_upgraded_again(
 ) -> None:
     first = await _upgraded(api, rental["rentalId"])
     second = await _upgraded(api, first["newRentalId"], newSku=LAPTOP, newSerialNumber="SN-2")
-    assert second["oldDevice"]["serialNumber"] == "NEW-1"
+    assert second["oldDevice"] == "Laptop Pro 18 (NEW-1)"
+    assert second["oldDeviceDetails"]["serialNumber"] == "NEW-1"
     assert second["rental"]["upgradeFromRentalId"] == first["newRentalId"]
     assert (await _get(api, "/v1/assets/NEW-1"))["status"] == "returned"
     assert (await _get(api, "/v1/orders", orderType="upgrade"))["count"] == 2
@@ -334,7 +340,24 @@ async def test_the_new_subscription_stays_in_the_billing_group(
 
     answer = await _upgraded(api, rental["rentalId"])
 
-    assert answer["rental"]["billingGroupId"] == group_id
+    new = answer["rental"]
+    assert new["billingGroupId"] == group_id
+    # It joined the group as any new member does, and says so.
+    assert [entry["action"] for entry in new["history"]] == ["created", "billing_group_joined"]
+    assert new["history"][1]["billingGroupId"] == group_id
+    members = (await _get(api, f"/v1/billing-groups/{group_id}"))["billingGroup"]
+    assert members["rentalIds"] == [rental["rentalId"], new["rentalId"]]
+    assert members["activeRentalCount"] == 1
+
+
+async def test_the_body_may_leave_the_rental_id_to_the_path(
+    api: Api, rental: dict[str, Any]
+) -> None:
+    body = _body(rental["rentalId"])
+    del body["rentalId"]
+    response = await api.post(f"/v1/subscriptions/{rental['rentalId']}/upgrade", body)
+    assert response.status_code == 200, response.text
+    assert exact(response)["oldRentalId"] == rental["rentalId"]
 
 
 # ---- refusals --------------------------------------------------------------------------

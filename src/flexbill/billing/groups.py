@@ -88,6 +88,11 @@ class GroupView:
         return [member.rental_id for member in self.members]
 
     @property
+    def active_count(self) -> int:
+        """Members still active (``rental_ids`` also lists those that ended since)."""
+        return sum(1 for member in self.members if is_active(member.status))
+
+    @property
     def total_monthly_amount(self) -> int:
         """What one period bills: the monthly amounts of the members still active."""
         return sum(member.monthly_amount for member in self.members if is_active(member.status))
@@ -131,8 +136,10 @@ def check_billing_day(billing_day: int) -> None:
         )
 
 
-def _check_rental_ids(rental_ids: Sequence[str]) -> None:
-    if not rental_ids:
+def _check_rental_ids(rental_ids: Sequence[str], *, at_least_one: bool) -> None:
+    """Each subscription listed once; ``at_least_one`` for a new group (a group whose
+    members all left may live on empty, to be filled again)."""
+    if at_least_one and not rental_ids:
         raise ValidationFailed.field(
             "rentalIds", "A billing group needs at least one subscription", "too_small"
         )
@@ -262,7 +269,7 @@ async def create_group(
     ``SUBSCRIPTION_IN_ANOTHER_GROUP``.
     """
     check_billing_day(new.billing_day)
-    _check_rental_ids(new.rental_ids)
+    _check_rental_ids(new.rental_ids, at_least_one=True)
     customer = await session.get(Customer, (ctx.tenant_id, new.customer_id))
     if customer is None:
         raise FlexbillError("CUSTOMER_NOT_FOUND", f"Customer '{new.customer_id}' not found")
@@ -316,8 +323,9 @@ async def _replace_members(
     session: AsyncSession, ctx: TenantContext, group: BillingGroup, rental_ids: Sequence[str],
     at: datetime,
 ) -> bool:  # fmt: skip
-    """Make ``rental_ids`` the members of ``group``; whether any subscription moved."""
-    _check_rental_ids(rental_ids)
+    """Make ``rental_ids`` (perhaps none) the members of ``group``; whether any
+    subscription moved."""
+    _check_rental_ids(rental_ids, at_least_one=False)
     current = await _locked(session, ctx, billing_group_id=group.id)
     named = await _locked(session, ctx, rental_ids=set(rental_ids) - set(current))
     await _check_joiners(
@@ -340,7 +348,8 @@ async def update_group(
     session: AsyncSession, ctx: TenantContext, billing_group_id: str, changes: GroupChanges
 ) -> GroupView:
     """Change a group's name, billing day, status or notes, and replace its members with
-    ``changes.rental_ids`` when given: subscriptions left out leave the group.
+    ``changes.rental_ids`` when given: subscriptions left out leave the group (all of
+    them, for an empty list).
 
     Raises ``BILLING_GROUP_NOT_FOUND``, ``INVALID_BILLING_DAY`` and the errors of
     ``create_group`` about rental ids.

@@ -56,16 +56,33 @@ def in_another_group(rental_id: str, billing_group_id: str, *, path: str | None 
 async def find_group(
     session: AsyncSession, ctx: TenantContext, billing_group_id: str, *, for_update: bool = False
 ) -> BillingGroup:
-    """A billing group of the tenant that has not been deleted, or ``BILLING_GROUP_NOT_FOUND``."""
-    group = await session.get(
-        BillingGroup,
-        (ctx.tenant_id, billing_group_id),
-        with_for_update=for_update or None,
-        populate_existing=for_update,
-    )
+    """A billing group of the tenant that has not been deleted, or ``BILLING_GROUP_NOT_FOUND``;
+    locked with ``for_update`` (see ``lock_group``)."""
+    if for_update:
+        group = await lock_group(session, ctx, billing_group_id)
+    else:
+        group = await session.get(BillingGroup, (ctx.tenant_id, billing_group_id))
     if group is None or group.deleted_at is not None:
         raise billing_group_not_found(billing_group_id)
     return group
+
+
+async def lock_group(
+    session: AsyncSession, ctx: TenantContext, billing_group_id: str
+) -> BillingGroup | None:
+    """Lock the group row, as its own changes do before they lock its members; the live
+    group, or ``None`` when it is unknown or was deleted meanwhile.
+
+    Whoever locks a group and some of its member subscriptions locks the group first:
+    that one order keeps membership changes, upgrades and starts from deadlocking.
+    """
+    group = await session.get(
+        BillingGroup,
+        (ctx.tenant_id, billing_group_id),
+        with_for_update=True,
+        populate_existing=True,
+    )
+    return None if group is None or group.deleted_at is not None else group
 
 
 async def joinable_group(

@@ -6,6 +6,11 @@ no BEGIN/COMMIT round trips, and each of its statements sees committed data.
 SQLite allows one writer at a time. Write transactions therefore start with
 ``BEGIN IMMEDIATE``, so concurrent writers queue on SQLite's busy timeout instead of failing
 when a read lock cannot be upgraded; reads run in parallel with the writer under WAL.
+
+No statement on any engine binds text holding the NUL character: PostgreSQL cannot store
+it (a client's ``"broken\u0000screen"`` would be a server error there, and stored as is on
+SQLite), so it is refused as ``VALIDATION_ERROR`` before the statement runs, for every
+field of every table at once.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from flexbill.core import sqlite_inline
+from flexbill.core.errors import ValidationFailed
 
 DatabaseKind = Literal["sqlite", "postgresql"]
 
@@ -45,6 +51,36 @@ def normalize_database_url(url: str) -> URL:
 
 def database_kind(url: URL) -> DatabaseKind:
     return "sqlite" if url.get_backend_name() == "sqlite" else "postgresql"
+
+
+NUL = "\x00"
+NUL_MESSAGE = "Text may not contain the NUL character (U+0000)"
+
+
+def _holds_nul(parameters: Any) -> bool:
+    """Whether any text among a statement's parameters (a sequence or a mapping of values,
+    or a list of those for ``executemany``) holds NUL."""
+    if isinstance(parameters, str):
+        return NUL in parameters
+    if isinstance(parameters, dict):
+        return any(_holds_nul(value) for value in parameters.values())
+    if isinstance(parameters, list | tuple):
+        return any(_holds_nul(value) for value in parameters)
+    return False
+
+
+def _refuse_nul_text(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _check(
+        _connection: Any,
+        _cursor: Any,
+        _statement: str,
+        parameters: Any,
+        _context: Any,
+        _executemany: bool,
+    ) -> None:
+        if _holds_nul(parameters):
+            raise ValidationFailed(NUL_MESSAGE)
 
 
 def _sqlite_engine(url: URL, begin_statement: str | None, pool_size: int) -> AsyncEngine:
@@ -102,6 +138,8 @@ class Database:
                 pool_reset_on_return=None,
             )  # fmt: skip
             self.write_engine = create_async_engine(self.url, pool_size=10, max_overflow=10)
+        _refuse_nul_text(self.read_engine)
+        _refuse_nul_text(self.write_engine)
         self._readers = async_sessionmaker(self.read_engine, expire_on_commit=False)
         self._writers = async_sessionmaker(self.write_engine, expire_on_commit=False)
 

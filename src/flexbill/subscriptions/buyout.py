@@ -2,7 +2,9 @@
 
 The price is quoted from the business unit's buyout settings (``quotes.quote_buyout``)
 unless the caller sets it by hand, which the settings may forbid. The subscription ends
-as ``ended_buyout`` and its unit becomes ``sold``.
+as ``ended_buyout`` and its unit becomes ``sold``. A buyout may be dated back (its
+effective date, between the start date and today): the price is quoted for that day and
+the contract ends on it (``closing.effective_day``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from flexbill.core.errors import ErrorDetail, FlexbillError
 from flexbill.settings.rules import Buyout
 from flexbill.settings.service import get_settings
 from flexbill.subscriptions import quotes
-from flexbill.subscriptions.closing import close
+from flexbill.subscriptions.closing import close, effective_day, moment_on
 from flexbill.subscriptions.details import BuyoutBreakdown, BuyoutDetails
 from flexbill.subscriptions.lifecycle import EndReason, SubscriptionStatus, check_active
 from flexbill.subscriptions.models import Subscription
@@ -32,6 +34,7 @@ class BuyoutRequest:
     reason: str  # customer_request, end_of_contract, other
     buyout_price: int | None = None  # minor units; None: the quoted price
     notes: str | None = None
+    effective_date: date | None = None  # None: today
 
 
 @dataclass(frozen=True)
@@ -91,8 +94,12 @@ async def buy_out(session: AsyncSession, ctx: TenantContext, request: BuyoutRequ
     by hand. The subscription ends (``ended_buyout``), the unit is ``sold``, the
     customer's current counters drop and ``subscription.ended`` is recorded.
 
+    With ``request.effective_date`` the buyout is dated back to that day: the price is
+    quoted for it, and the contract ends on it (at the present time of day).
+
     Raises ``NOT_FOUND``, ``SUBSCRIPTION_NOT_ACTIVE``, ``INVALID_BUYOUT_PRICE`` (a
-    negative price, or any while manual prices are off) and ``LIST_PRICE_UNKNOWN`` (no
+    negative price, or any while manual prices are off), ``VALIDATION_ERROR`` (an
+    effective date after today or before the start date) and ``LIST_PRICE_UNKNOWN`` (no
     price sent, and the quote needs a list price nobody knows).
     """
     subscription = await Subscriptions(session, ctx.tenant_id).get(
@@ -103,8 +110,9 @@ async def buy_out(session: AsyncSession, ctx: TenantContext, request: BuyoutRequ
         _check_override(request.buyout_price, rules)
     check_active(subscription.status, subscription.end_reason, "bought out")
     now = clock.now()
+    effective = effective_day(request.effective_date, subscription, now)
     quote = quotes.quote_buyout(
-        quotes.Contract.of(subscription), now.date(), rules,
+        quotes.Contract.of(subscription), effective, rules,
         list_price_required=request.buyout_price is None,
     )  # fmt: skip
     manual = request.buyout_price is not None
@@ -116,12 +124,14 @@ async def buy_out(session: AsyncSession, ctx: TenantContext, request: BuyoutRequ
         reason=request.reason,
         notes=request.notes,
         processed_by=ctx.actor,
-        buyout_date=now.date().isoformat(),
+        buyout_date=effective.isoformat(),
     )
     subscription.buyout_details = dict(details)
     asset = await close(
         session, ctx, subscription, status=SubscriptionStatus.ENDED,
         end_reason=EndReason.BUYOUT, asset_status="sold", action="bought_out", at=now,
-        reason=request.reason, calculation_method=details["calculation_method"],
+        ended_at=moment_on(effective, now), reason=request.reason,
+        calculation_method=details["calculation_method"], effective_date=effective.isoformat(),
     )  # fmt: skip
-    return BoughtOut(subscription=subscription, asset=asset, price=price, effective_date=now.date())
+    await Subscriptions(session, ctx.tenant_id).load_customers([subscription])
+    return BoughtOut(subscription=subscription, asset=asset, price=price, effective_date=effective)

@@ -43,9 +43,10 @@ class Cancelled:
 async def cancel_subscription(
     session: AsyncSession, ctx: TenantContext, request: CancellationRequest
 ) -> Cancelled:
-    """Cancel the active subscription ``request.rental_id``: it becomes ``cancelled``, its
-    unit comes back ``returned``, the customer's current counters drop, and
-    ``subscription.ended`` and ``asset.returned`` are recorded.
+    """Cancel the live (active, or suspended for non-payment) subscription
+    ``request.rental_id``: it becomes ``cancelled``, its unit comes back ``returned``, the
+    customer's current counters drop, and ``subscription.ended`` and ``asset.returned``
+    are recorded.
 
     Raises ``NOT_FOUND``, ``ALREADY_CANCELLED`` and ``ALREADY_ENDED``.
     """
@@ -64,6 +65,7 @@ async def cancel_subscription(
         session, ctx, subscription, status=SubscriptionStatus.CANCELLED, end_reason=None,
         asset_status="returned", action="cancelled", at=now, reason=request.reason,
     )  # fmt: skip
+    await Subscriptions(session, ctx.tenant_id).load_customers([subscription])
     return Cancelled(
         subscription=subscription, asset=asset, previous_status=previous, cancelled_at=now
     )

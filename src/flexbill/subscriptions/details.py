@@ -34,7 +34,7 @@ class ReplacementEntry(TypedDict):
     new_sku: str
     replacement_reason: str  # damaged, stolen, defective, lost
     damage_assessment: str | None
-    insurance_claim: dict[str, Any] | str | None
+    insurance_claim: dict[str, Any] | str | bool | None
     notes: str | None
     processed_by: str
 

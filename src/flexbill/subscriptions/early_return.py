@@ -4,13 +4,15 @@ The fee is quoted from the business unit's early-return settings
 (``quotes.quote_early_return``) unless the caller sets it by hand, which the settings may
 forbid, or waives it. The subscription ends as ``ended_early_return``; the unit comes
 back ``returned`` (to be inspected before it is rented again), or ``unavailable`` when it
-came back damaged.
+came back damaged. A return may be dated back (its effective date, between the start date
+and today): the fee is quoted for that day and the contract ends on it
+(``closing.effective_day``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,8 +23,8 @@ from flexbill.core.errors import ErrorDetail, FlexbillError
 from flexbill.events.service import rfc3339
 from flexbill.settings.rules import EarlyReturn
 from flexbill.settings.service import get_settings
-from flexbill.subscriptions import quotes
-from flexbill.subscriptions.closing import close
+from flexbill.subscriptions import periods, quotes
+from flexbill.subscriptions.closing import close, effective_day, moment_on
 from flexbill.subscriptions.details import EarlyReturnBreakdown, EarlyReturnDetails
 from flexbill.subscriptions.lifecycle import EndReason, SubscriptionStatus, check_active
 from flexbill.subscriptions.models import Subscription
@@ -41,6 +43,7 @@ class EarlyReturnRequest:
     waive_fee: bool = False
     damage_assessment: str | None = None
     notes: str | None = None
+    effective_date: date | None = None  # None: today
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,15 @@ class ReturnedEarly:
     fee_waived: bool
     return_condition: str
     returned_at: datetime
+
+    @property
+    def return_date(self) -> date:
+        return self.returned_at.date()
+
+    @property
+    def months_rented(self) -> int:
+        """Contract months begun before the return."""
+        return periods.months_rented(self.subscription.start_date, self.return_date)
 
 
 def invalid_fee(message: str, code: str = "invalid") -> FlexbillError:
@@ -109,8 +121,12 @@ async def return_early(
     customer's current counters drop, and ``subscription.ended`` and ``asset.returned``
     are recorded.
 
-    Raises ``NOT_FOUND``, ``SUBSCRIPTION_NOT_ACTIVE`` and ``INVALID_FEE`` (a negative
-    fee, or any while manual fees are off).
+    With ``request.effective_date`` the return is dated back to that day: the fee is
+    quoted for it, and the contract ends on it (at the present time of day).
+
+    Raises ``NOT_FOUND``, ``SUBSCRIPTION_NOT_ACTIVE``, ``INVALID_FEE`` (a negative fee, or
+    any while manual fees are off) and ``VALIDATION_ERROR`` (an effective date after
+    today or before the start date).
     """
     subscription = await Subscriptions(session, ctx.tenant_id).get(
         request.rental_id, for_update=True
@@ -121,7 +137,9 @@ async def return_early(
         _check_override(request.fee, rules)
     check_active(subscription.status, subscription.end_reason, "returned early")
     now = clock.now()
-    quote = quotes.quote_early_return(quotes.Contract.of(subscription), now.date(), rules)
+    effective = effective_day(request.effective_date, subscription, now)
+    returned_at = moment_on(effective, now)
+    quote = quotes.quote_early_return(quotes.Contract.of(subscription), effective, rules)
     charged = request.fee if request.fee is not None else quote.fee
     fee = 0 if request.waive_fee else charged
     details = EarlyReturnDetails(
@@ -134,16 +152,18 @@ async def return_early(
         damage_assessment=request.damage_assessment,
         notes=request.notes,
         processed_by=ctx.actor,
-        returned_at=rfc3339(now),
+        returned_at=rfc3339(returned_at),
     )
     subscription.early_return_details = dict(details)
     asset = await close(
         session, ctx, subscription, status=SubscriptionStatus.ENDED,
         end_reason=EndReason.EARLY_RETURN, asset_status=_unit_status(request.return_condition),
-        action="returned_early", at=now, return_condition=request.return_condition,
-        fee_waived=request.waive_fee, calculation_method=details["calculation_method"],
+        action="returned_early", at=now, ended_at=returned_at,
+        return_condition=request.return_condition, fee_waived=request.waive_fee,
+        calculation_method=details["calculation_method"], effective_date=effective.isoformat(),
     )  # fmt: skip
+    await Subscriptions(session, ctx.tenant_id).load_customers([subscription])
     return ReturnedEarly(
         subscription=subscription, asset=asset, fee=fee, fee_waived=request.waive_fee,
-        return_condition=request.return_condition, returned_at=now,
+        return_condition=request.return_condition, returned_at=returned_at,
     )  # fmt: skip

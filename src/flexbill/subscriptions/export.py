@@ -14,6 +14,7 @@ import io
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import orjson
@@ -25,7 +26,12 @@ from flexbill.core.errors import ErrorDetail, ValidationFailed
 from flexbill.core.money import to_major
 from flexbill.customers.models import Customer
 from flexbill.events.service import rfc3339
-from flexbill.subscriptions.lifecycle import DISPLAY_STATUSES, display_status, parse_display_status
+from flexbill.subscriptions.lifecycle import (
+    DISPLAY_STATUSES,
+    display_status,
+    is_active,
+    parse_display_status,
+)
 from flexbill.subscriptions.models import Subscription
 from flexbill.tenancy.context import TenantContext
 
@@ -62,6 +68,17 @@ class RentalExport:
     csv_text: str
     total_records: int
     generated_at: datetime
+    active_records: int  # rows of active subscriptions
+    total_monthly_amount: int  # minor units: the monthly amounts of every row added up
+
+    @property
+    def average_monthly_amount(self) -> int:
+        """The mean monthly amount of the rows in minor units, rounded half up; 0 without
+        rows."""
+        if not self.total_records:
+            return 0
+        average = Decimal(self.total_monthly_amount) / self.total_records
+        return int(average.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def neutralise(text: str) -> str:
@@ -247,9 +264,12 @@ async def export_rentals(
     currency = ctx.currency
     rows: list[list[str]] = []
     custom: list[dict[str, Any]] = []
+    active = total_monthly_amount = 0
     async for batch in _batches(session, conditions):
         for row in batch:
             rows.append([column.cell(row, currency) for column in fixed])
+            active += is_active(row.status)
+            total_monthly_amount += row.monthly_amount
             if request.include.custom_fields:
                 custom.append(dict(row.custom_fields or {}))
     custom_names = sorted({name for fields in custom for name in fields})
@@ -272,4 +292,6 @@ async def export_rentals(
         csv_text=buffer.getvalue(),
         total_records=len(rows),
         generated_at=generated_at,
+        active_records=active,
+        total_monthly_amount=total_monthly_amount,
     )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flexbill.core import clock
+from flexbill.core.errors import ValidationFailed
 from flexbill.events import service as events
 from flexbill.events.models import EventType
 from flexbill.events.service import rfc3339
@@ -35,7 +36,7 @@ from flexbill.tenancy.context import TenantContext
 class Extension:
     rental_id: str
     extension_months: int
-    reason: str
+    reason: str | None = None
     new_monthly_amount: int | None = None  # minor units; None keeps the current amount
     notes: str | None = None
 
@@ -65,7 +66,8 @@ async def extend_subscription(
     ``extension.extension_months`` months.
 
     Raises ``NOT_FOUND``, ``SUBSCRIPTION_NOT_ACTIVE``, ``INVALID_EXTENSION_MONTHS``,
-    ``MAX_EXTENSIONS_REACHED`` and ``EXTENSION_TOO_LATE``. With the setting
+    ``MAX_EXTENSIONS_REACHED``, ``EXTENSION_TOO_LATE`` and ``VALIDATION_ERROR`` (the
+    contract would end past the calendar, year 9999). With the setting
     ``create_tracking_order`` an order of type ``extension`` records it for the books.
     """
     settings = await get_settings(session, ctx)
@@ -85,7 +87,12 @@ async def extend_subscription(
     old_end, old_length = subscription.end_date, subscription.contract_length
     old_amount = subscription.monthly_amount
     new_length = old_length + months
-    new_end = periods.add_months(subscription.start_date, new_length)
+    try:
+        new_end = periods.add_months(subscription.start_date, new_length)
+    except periods.DateOutOfRange:
+        raise ValidationFailed.field(
+            "extensionMonths", "The contract would end after the year 9999", "too_big"
+        ) from None
     new_amount = (
         old_amount if extension.new_monthly_amount is None else extension.new_monthly_amount
     )
@@ -134,4 +141,5 @@ async def extend_subscription(
         newContractLength=new_length,
     )  # fmt: skip
     await events.emit(session, ctx, EventType.SUBSCRIPTION_EXTENDED, data)
+    await Subscriptions(session, ctx.tenant_id).load_customers([subscription])
     return Extended(subscription=subscription, entry=entry, tracking_order_id=tracking_order_id)

@@ -23,9 +23,10 @@ from sqlalchemy import (
     Text,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from flexbill.core.models import Base, TenantOwned, Timestamped, UTCDateTime
+from flexbill.customers.models import Customer
 from flexbill.subscriptions.lifecycle import SubscriptionStatus
 
 MAX_NOTES_LENGTH = 5000
@@ -117,3 +118,8 @@ class Subscription(TenantOwned, Timestamped, Base):
     cancellation_details: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     created_by: Mapped[str] = mapped_column(String(80))
+
+    # Read only, and never loaded behind the caller's back: ``repository.load_customers``
+    # puts the customers of a page in the session with one query, and reading this
+    # attribute then finds them there. Anything that would need SQL raises instead.
+    customer: Mapped[Customer] = relationship(viewonly=True, lazy="raise_on_sql")

@@ -11,17 +11,24 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import MAXYEAR, MINYEAR, date, timedelta
 
 from flexbill.settings.rules import BillingCycleType, FirstPayment
 
 
+class DateOutOfRange(ValueError):
+    """Date arithmetic left the calendar Python knows (years 1 to 9999)."""
+
+
 def add_months(start: date, months: int) -> date:
     """``start`` moved by ``months`` calendar months (negative moves back), the day kept
-    or clamped to the end of a shorter month."""
+    or clamped to the end of a shorter month. Raises ``DateOutOfRange`` past year 9999
+    (or before year 1)."""
     index = start.year * 12 + start.month - 1 + months
     year, month = divmod(index, 12)
     month += 1
+    if not MINYEAR <= year <= MAXYEAR:
+        raise DateOutOfRange(f"{start.isoformat()} + {months} months is not a date")
     day = min(start.day, calendar.monthrange(year, month)[1])
     return date(year, month, day)
 
@@ -58,6 +65,15 @@ def months_elapsed(start: date, today: date) -> int:
     while months > 0 and add_months(start, months) > today:
         months -= 1
     return months + 1
+
+
+def months_rented(start: date, returned_on: date) -> int:
+    """Contract months begun before the day the device came back: a return on the day a
+    contract month begins does not count that month (nor a return on the start date the
+    first one)."""
+    if returned_on <= start:
+        return 0
+    return months_elapsed(start, returned_on - timedelta(days=1))
 
 
 def current_period_start(start: date, today: date) -> date:

@@ -63,5 +63,10 @@ FILTERS = FilterSet(
 async def list_subscriptions(
     session: AsyncSession, ctx: TenantContext, filters: Mapping[str, str], page: PageRequest
 ) -> Page[Subscription]:
-    statement = FILTERS.apply(Subscriptions(session, ctx.tenant_id).select(), filters)
-    return await paginate(session, statement, SORT_ORDERS, page)
+    """One page of the tenant's subscriptions, each with its customer (read for the whole
+    page in one query)."""
+    subscriptions = Subscriptions(session, ctx.tenant_id)
+    statement = FILTERS.apply(subscriptions.select(), filters)
+    found = await paginate(session, statement, SORT_ORDERS, page)
+    await subscriptions.load_customers(found.items)
+    return found

@@ -37,7 +37,7 @@ class Replacement:
     replacement_reason: ReplacementReason
     new_sku: str | None = None  # when given, it must be the subscription's SKU
     damage_assessment: str | None = None
-    insurance_claim: dict[str, Any] | str | None = None
+    insurance_claim: dict[str, Any] | str | bool | None = None
     notes: str | None = None
 
 
@@ -105,4 +105,5 @@ async def replace_device(
     await session.flush()
     await events.emit(session, ctx, EventType.ASSET_RETURNED, asset_data(old_asset, subscription))
     await events.emit(session, ctx, EventType.ASSET_ASSIGNED, asset_data(new_asset, subscription))
+    await Subscriptions(session, ctx.tenant_id).load_customers([subscription])
     return Replaced(subscription=subscription, entry=entry, reason=replacement.replacement_reason)

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from sqlalchemy import inspect, select
+from sqlalchemy.orm.attributes import set_committed_value
+
 from flexbill.core.errors import NotFound
 from flexbill.core.repository import TenantRepository
+from flexbill.customers.models import Customer
 from flexbill.subscriptions.models import Subscription
 
 
@@ -26,3 +32,29 @@ class Subscriptions(TenantRepository[Subscription]):
         if subscription is None:
             raise NotFound(self.noun, row_id)
         return subscription
+
+    async def load_customers(self, subscriptions: Iterable[Subscription]) -> None:
+        """Make ``subscription.customer`` readable for every one of ``subscriptions``.
+
+        Customers the session holds already (an operation locked them) are taken from it;
+        the others are read in one query, whatever the number of subscriptions: a list
+        page must not cost a query per row.
+        """
+        pending = [s for s in subscriptions if "customer" in inspect(s).unloaded]
+        found: dict[str, Customer] = {}
+        for subscription in pending:
+            key = self.session.identity_key(Customer, (self.tenant_id, subscription.customer_id))
+            held = self.session.identity_map.get(key)
+            if isinstance(held, Customer):
+                found[held.id] = held
+        missing = {s.customer_id for s in pending} - set(found)
+        if missing:
+            statement = select(Customer).where(
+                Customer.tenant_id == self.tenant_id, Customer.id.in_(sorted(missing))
+            )
+            found.update(
+                (customer.id, customer) for customer in await self.session.scalars(statement)
+            )
+        for subscription in pending:
+            # Loaded, not changed: the relationship is read-only and nothing is flushed.
+            set_committed_value(subscription, "customer", found[subscription.customer_id])

@@ -99,10 +99,25 @@ async def open_subscription(
 ) -> Subscription:
     """Write a new active subscription of ``asset`` (already assigned to ``rental_id``) for
     ``customer`` under ``order``'s ``item``; count it on the customer and record
-    ``subscription.created`` and ``asset.assigned``."""
+    ``subscription.created`` and ``asset.assigned``. A ``terms.billing_group_id`` must
+    name a group the caller locked (``membership.joinable_group``).
+
+    Raises ``VALIDATION_ERROR`` on ``startDate`` when the contract would end past the
+    calendar (year 9999).
+    """
     cycle = settings.billing_cycle
+    try:
+        end_date = periods.add_months(terms.start, terms.months)
+        first_billing = periods.first_billing_date(
+            terms.start, cycle.type, settings.first_payment, cycle.day_of_month
+        )
+    except (periods.DateOutOfRange, OverflowError):
+        raise ValidationFailed.field(
+            "startDate", "The contract would end after the year 9999", "too_big"
+        ) from None
     acquisition_cost, acquisition_cost_source = _acquisition_cost(item, asset.acquisition_cost)
-    subscription = Subscriptions(session, ctx.tenant_id).add(
+    subscriptions = Subscriptions(session, ctx.tenant_id)
+    subscription = subscriptions.add(
         Subscription(
             id=rental_id, status=SubscriptionStatus.ACTIVE, customer_id=customer.id,
             order_id=order.id, order_item_position=item.position, sku=item.sku,
@@ -110,10 +125,7 @@ async def open_subscription(
             variant_name=item.variant_name, asset_id=asset.id,
             serial_number=asset.serial_number, monthly_amount=terms.monthly_amount,
             original_contract_length=terms.months, contract_length=terms.months,
-            start_date=terms.start, end_date=periods.add_months(terms.start, terms.months),
-            next_billing_date=periods.first_billing_date(
-                terms.start, cycle.type, settings.first_payment, cycle.day_of_month
-            ),
+            start_date=terms.start, end_date=end_date, next_billing_date=first_billing,
             billing_group_id=terms.billing_group_id,
             upgrade_from_rental_id=terms.upgrade_from_rental_id, list_price=item.list_price,
             list_price_source=item.list_price_source, acquisition_cost=acquisition_cost,
@@ -123,12 +135,18 @@ async def open_subscription(
         )
     )  # fmt: skip
     record(subscription, ctx, "created", at, serial_number=asset.serial_number)
+    if terms.billing_group_id is not None:
+        # The same entry a group's own membership changes write (billing/groups.py).
+        record(
+            subscription, ctx, "billing_group_joined", at, billing_group_id=terms.billing_group_id
+        )
     accounting.count_start(customer, subscription)
     await session.flush()
     await events.emit(
         session, ctx, EventType.SUBSCRIPTION_CREATED, subscription_data(subscription, ctx.currency)
     )
     await events.emit(session, ctx, EventType.ASSET_ASSIGNED, asset_data(asset, subscription))
+    await subscriptions.load_customers([subscription])
     return subscription
 
 
@@ -152,6 +170,13 @@ async def create_subscription(
         # Checked before the unit is touched, so the client hears about the order first;
         # a fulfilled order is ITEM_FULLY_FULFILLED, from the fulfilment below.
         raise order_lifecycle.not_confirmed(status)
+    rental_id = new_rental_id(settings)
+    if new.billing_group_id is not None:
+        # A group is locked before the customer and the unit, as an upgrade locks it
+        # before its subscription and the customer: one order, no deadlock.
+        await joinable_group(
+            session, ctx, new.billing_group_id, rental_id=rental_id, customer_id=new.customer_id
+        )
     customer = await accounting.locked_customer(session, ctx, new.customer_id)
     if customer.id != order.customer_id:
         raise ValidationFailed.field(
@@ -159,16 +184,11 @@ async def create_subscription(
             f"Order '{order.id}' belongs to customer '{order.customer_id}'",
             "mismatch",
         )
-    rental_id = new_rental_id(settings)
     asset = await assets.assign(
         session, ctx, new.asset_serial_number, rental_id=rental_id, customer_id=customer.id
     )
     order = await fulfilment.record_rental(session, ctx, order.id, asset.sku, rental_id)
     item = _item_of(order, rental_id)
-    if new.billing_group_id is not None:
-        await joinable_group(
-            session, ctx, new.billing_group_id, rental_id=rental_id, customer_id=customer.id
-        )
     now = clock.now()
     terms = Terms(
         start=new.start_date or now.date(),
@@ -178,31 +198,29 @@ async def create_subscription(
         notes=new.notes,
         custom_fields=new.custom_fields,
     )
-    subscription = await open_subscription(
+    return await open_subscription(
         session, ctx, settings, rental_id=rental_id, customer=customer, order=order, item=item,
         asset=asset, terms=terms, at=now,
     )  # fmt: skip
-    if new.billing_group_id is not None:
-        # The same entry a group's own membership changes write (billing/groups.py).
-        record(
-            subscription, ctx, "billing_group_joined", now, billing_group_id=new.billing_group_id
-        )
-        await session.flush()
-    return subscription
 
 
 async def get_subscription(
     session: AsyncSession, ctx: TenantContext, rental_id: str
 ) -> Subscription:
-    return await Subscriptions(session, ctx.tenant_id).get(rental_id)
+    subscriptions = Subscriptions(session, ctx.tenant_id)
+    subscription = await subscriptions.get(rental_id)
+    await subscriptions.load_customers([subscription])
+    return subscription
 
 
 async def replace_notes(
     session: AsyncSession, ctx: TenantContext, rental_id: str, notes: str | None
 ) -> Subscription:
     """Replace the notes, in any status: notes are for people, not for rules."""
-    subscription = await Subscriptions(session, ctx.tenant_id).get(rental_id, for_update=True)
+    subscriptions = Subscriptions(session, ctx.tenant_id)
+    subscription = await subscriptions.get(rental_id, for_update=True)
     subscription.notes = notes
     record(subscription, ctx, "notes_updated", clock.now())
     await session.flush()
+    await subscriptions.load_customers([subscription])
     return subscription

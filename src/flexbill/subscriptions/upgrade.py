@@ -5,6 +5,11 @@ tracking order of type ``upgrade`` records the swap; a new subscription starts t
 the new unit, linked both ways (``upgradeFromRentalId`` / ``upgradedToRentalId``), in the
 same billing group and with the same custom fields. The customer keeps as many devices
 as before and their monthly revenue moves by the difference.
+
+Locks are taken in the order every billing-group change takes them: the group before its
+member subscriptions (``billing/groups.py``), then the customer, then the units. An
+upgrade therefore reads the old subscription first, locks its group, then locks the
+subscription and checks that it is still in that group.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flexbill.assets import service as assets
+from flexbill.billing import membership
 from flexbill.catalog import errors as catalog_errors
 from flexbill.catalog import service as catalog
 from flexbill.catalog.models import ProductStatus, Variant, VariantStatus
@@ -49,6 +55,11 @@ class Device:
     serial_number: str
     product_name: str
 
+    @property
+    def name(self) -> str:
+        """How FlexPortal names a device in an upgrade's answer: ``Laptop Pro 16 (SN-1)``."""
+        return f"{self.product_name} ({self.serial_number})"
+
 
 @dataclass(frozen=True)
 class Upgraded:
@@ -57,6 +68,11 @@ class Upgraded:
     old_device: Device
     new_device: Device
     tracking_order_id: str
+
+
+# Each attempt fails only when another transaction moved the subscription between two
+# groups in the instant between reading it and locking it.
+_LOCK_ATTEMPTS = 5
 
 
 def sku_mismatch(serial_number: str, unit_sku: str, wanted_sku: str) -> Conflict:
@@ -71,6 +87,25 @@ async def _active_variant(session: AsyncSession, ctx: TenantContext, sku: str) -
     if variant.status != VariantStatus.ACTIVE or variant.product.status != ProductStatus.ACTIVE:
         raise catalog_errors.variant_inactive(sku)
     return variant
+
+
+async def _locked_with_its_group(
+    session: AsyncSession, ctx: TenantContext, rental_id: str
+) -> Subscription:
+    """The subscription ``rental_id`` locked and re-read, its billing group (if any)
+    locked before it."""
+    subscriptions = Subscriptions(session, ctx.tenant_id)
+    for _attempt in range(_LOCK_ATTEMPTS):
+        group_id = (await subscriptions.get(rental_id)).billing_group_id
+        if group_id is not None:
+            await membership.lock_group(session, ctx, group_id)
+        subscription = await subscriptions.get(rental_id, for_update=True)
+        if subscription.billing_group_id == group_id:
+            return subscription
+    raise Conflict(
+        "CONCURRENT_UPDATE",
+        f"Subscription '{rental_id}' keeps changing billing groups; retry the upgrade",
+    )
 
 
 def _tracked_item(variant: Variant, upgrade: Upgrade, rental_id: str) -> tracking.TrackedItem:
@@ -94,17 +129,24 @@ async def upgrade_subscription(
     ``upgrade.new_serial_number`` of the active variant ``upgrade.new_sku``.
 
     Raises ``NOT_FOUND``, ``SUBSCRIPTION_NOT_ACTIVE``, ``VARIANT_NOT_FOUND``,
-    ``VARIANT_INACTIVE``, ``ASSET_NOT_FOUND``, ``ASSET_NOT_AVAILABLE`` and ``SKU_MISMATCH``
-    (the unit is not of ``new_sku``).
+    ``VARIANT_INACTIVE``, ``ASSET_NOT_FOUND``, ``ASSET_NOT_AVAILABLE``, ``SKU_MISMATCH``
+    (the unit is not of ``new_sku``) and, should concurrent requests keep moving the
+    subscription between billing groups, ``CONCURRENT_UPDATE``.
     """
     settings = await get_settings(session, ctx)
-    old = await Subscriptions(session, ctx.tenant_id).get(upgrade.rental_id, for_update=True)
+    old = await _locked_with_its_group(session, ctx, upgrade.rental_id)
     check_active(old.status, old.end_reason, "upgraded")
     variant = await _active_variant(session, ctx, upgrade.new_sku)
+    rental_id = service.new_rental_id(settings)
+    if old.billing_group_id is not None:
+        # The new contract is billed with the old one; it joins the group as any new
+        # subscription does (the group is already locked, above).
+        await membership.joinable_group(
+            session, ctx, old.billing_group_id, rental_id=rental_id, customer_id=old.customer_id
+        )
     # The customer before the unit: the order in which starting a subscription takes its
     # locks, so that a start and an upgrade of one customer never wait on each other.
     await accounting.locked_customer(session, ctx, old.customer_id)
-    rental_id = service.new_rental_id(settings)
     asset = await assets.assign(
         session, ctx, upgrade.new_serial_number, rental_id=rental_id, customer_id=old.customer_id
     )
@@ -142,6 +184,7 @@ async def upgrade_subscription(
         item=order.items[0], asset=asset, terms=terms, at=now,
     )  # fmt: skip
     new_device = Device(new.sku, new.serial_number, new.product_name)
+    await Subscriptions(session, ctx.tenant_id).load_customers([old, new])
     data = {
         "oldRentalId": old.id,
         "newRentalId": new.id,

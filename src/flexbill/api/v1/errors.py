@@ -2,12 +2,19 @@
 
 Every failure answers ``{"error": {"code", "message", "details"}}`` (seed 000), including
 unknown routes, malformed JSON and unexpected server errors (which reveal no internals).
+
+``NaN``, ``Infinity`` and ``-Infinity`` are not JSON (RFC 8259), although Python's parser
+reads them: a body holding one is malformed JSON like any other, refused before a route
+sees it (``RejectNonFiniteNumbers``), so no field, typed or free-form (``customFields``),
+ever stores a number that PostgreSQL's JSON and every later filter would choke on.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
+from email.message import Message as ContentType
 from typing import Any
 
 from fastapi import FastAPI
@@ -15,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flexbill.api.v1.guard import authenticate_caller
 from flexbill.api.v1.responses import V1JSONResponse
@@ -81,6 +89,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "PAYMENT_PROCESSING": 409,
     "INVALID_STATUS": 422,
     "NO_PAYMENT_METHOD": 422,
+    "CONCURRENT_UPDATE": 409,
     "TEST_MODE_ONLY": 403,
     "CUSTOMER_HAS_TEST_CLOCK": 409,
     "INTERNAL_ERROR": 500,
@@ -186,8 +195,85 @@ async def _on_unexpected_error(request: Request, error: Exception) -> Response:
     return internal_error_response(request.method, request.url.path, error)
 
 
+class _NonFiniteNumber(ValueError):
+    pass
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NonFiniteNumber(f"{name} is not a JSON number")
+
+
+def _non_finite_number(body: bytes) -> str | None:
+    """What makes a body that Python's JSON parser reads invalid JSON (``NaN`` is not a
+    JSON number), or ``None``. Bodies without those words are not parsed here."""
+    if b"NaN" not in body and b"Infinity" not in body:
+        return None
+    try:
+        json.loads(body, parse_constant=_refuse_constant)
+    except _NonFiniteNumber as error:
+        return str(error)
+    except ValueError:
+        return None  # malformed in another way: the route's own parser says so
+    return None
+
+
+def _is_json(scope: Scope) -> bool:
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            content_type = ContentType()
+            content_type["content-type"] = value.decode("latin-1")
+            subtype = content_type.get_content_subtype()
+            return content_type.get_content_maintype() == "application" and (
+                subtype == "json" or subtype.endswith("+json")
+            )
+    return True  # FastAPI reads a body without a content type as JSON too
+
+
+class RejectNonFiniteNumbers:
+    """Answers a /v1 request whose JSON body holds ``NaN`` or ``±Infinity`` as malformed
+    JSON (``VALIDATION_ERROR``, detail code ``invalid_json``), as FastAPI answers any other
+    malformed body; every other request passes through with its body unchanged."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or not scope["path"].startswith("/v1/")
+            or scope["method"] in ("GET", "HEAD", "OPTIONS")
+            or not _is_json(scope)
+        ):
+            await self.app(scope, receive, send)
+            return
+        messages: list[Message] = []
+        more = True
+        while more:
+            message = await receive()
+            messages.append(message)
+            more = message["type"] == "http.request" and message.get("more_body", False)
+        body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
+        problem = _non_finite_number(body)
+        if problem is not None:
+            error = RequestValidationError(
+                [{"type": "json_invalid", "loc": ("body",), "msg": problem, "input": {}}]
+            )
+            response = await _on_validation_error(Request(scope), error)
+            await response(scope, receive, send)
+            return
+        pending = iter(messages)
+
+        async def replay() -> Message:
+            return next(pending, None) or await receive()
+
+        await self.app(scope, replay, send)
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(FlexbillError, _on_flexbill_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(HTTPException, _on_http_error)
     app.add_exception_handler(Exception, _on_unexpected_error)
+    # Inside the unit of work (added later, hence outside): the answer may authenticate
+    # the caller, which needs the request's session.
+    app.add_middleware(RejectNonFiniteNumbers)

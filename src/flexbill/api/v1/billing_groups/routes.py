@@ -77,8 +77,9 @@ async def list_billing_groups(
 
 @router.get("/{billingGroupId}", response_model=BillingGroupAnswer)
 async def get_billing_group(billingGroupId: str, call: Reader) -> V1JSONResponse:  # noqa: N803
-    """Retrieve one billing group with its member subscriptions (`rentalIds`), their
-    active monthly total and the next billing date.
+    """Retrieve one billing group with its member subscriptions (`rentalIds`; how many are
+    still active in `activeRentalCount`), their active monthly total and the next billing
+    date.
 
     A deleted group is `404 BILLING_GROUP_NOT_FOUND`.
     """
@@ -96,8 +97,9 @@ async def update_billing_group(
     fields left out stay as they are.
 
     `rentalIds` **replaces** the member list: subscriptions left out go back to individual
-    billing, new ones join. Members already in the group may stay even if they have ended
-    since. An unknown or deleted group is `404 BILLING_GROUP_NOT_FOUND`.
+    billing, new ones join; an empty list takes every member out (the group stays, empty).
+    Members already in the group may stay even if they have ended since. An unknown or
+    deleted group is `404 BILLING_GROUP_NOT_FOUND`.
 
     Each rental id must name an active subscription of the group's customer that is in no
     other billing group. The first that does not is refused, named in the message and in a

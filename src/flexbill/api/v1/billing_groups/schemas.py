@@ -29,6 +29,14 @@ RentalIds = Annotated[
         description="Subscriptions (rentals) of the customer, each listed once",
     ),
 ]
+MemberIds = Annotated[
+    list[Reference],
+    Field(
+        max_length=MAX_MEMBERS,
+        description="Replaces the member list: subscriptions left out leave (all of them, "
+        "for an empty list)",
+    ),
+]
 BillingDay = Annotated[
     int, Field(description="Day of the month the group is billed on, 1–28")
 ]  # the range is the domain's rule, answered with INVALID_BILLING_DAY
@@ -58,9 +66,7 @@ class BillingGroupUpdateBody(V1Model):
 
     group_name: GroupName | None = None
     billing_day: BillingDay | None = None
-    rental_ids: RentalIds | None = Field(
-        default=None, description="Replaces the member list: subscriptions left out leave"
-    )
+    rental_ids: MemberIds | None = None
     status: StatusName | None = None
     notes: Notes = None
 
@@ -86,7 +92,9 @@ class BillingGroupBody(V1Model):
     )
     currency: str
     subscription_count: int = Field(description="How many subscriptions `rentalIds` lists")
+    active_rental_count: int = Field(description="How many of them are still active")
     next_billing_date: date = Field(description="The next billing day, today or later")
+    created_by: str = Field(description="Who created the group (an API key, or a user)")
     created_at: datetime
     updated_at: datetime
 
@@ -101,7 +109,8 @@ class BillingGroupBody(V1Model):
             status=BillingGroupStatus(group.status).value, notes=group.notes,
             total_monthly_amount=to_major(view.total_monthly_amount, ctx.currency),
             currency=ctx.currency, subscription_count=len(rental_ids),
-            next_billing_date=view.next_billing_date, created_at=group.created_at,
+            active_rental_count=view.active_count, next_billing_date=view.next_billing_date,
+            created_by=group.created_by, created_at=group.created_at,
             updated_at=group.updated_at,
         )  # fmt: skip
 

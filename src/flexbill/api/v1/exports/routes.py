@@ -20,8 +20,14 @@ Reader = Annotated[Call, Depends(require("subscriptions:read"))]
 async def export_rentals(call: Reader, body: RentalExportBody | None = None) -> V1JSONResponse:
     """Export subscriptions (rentals) as CSV text in `csvData`, oldest first.
 
-    Every field is optional. `startDate` and `endDate` bound the subscription's start
-    date (both inclusive); `status` and `customerIds` (up to 1000) filter further.
+    Every field is optional; a field the export does not know is `400 VALIDATION_ERROR`
+    (`unrecognized_keys`), so that no filter is ever silently ignored. `startDate` and
+    `endDate` bound the subscription's start date (both inclusive; `startDateFrom` and
+    `startDateTo` are the same filters under the names of FlexPortal's guides). Each is
+    a date (`YYYY-MM-DD`) or an RFC 3339 date-time whose day in UTC is taken, between
+    2000-01-01 and 2099-12-31. `status` and `customerIds` (up to 1000) filter further;
+    `customerId` adds one customer to `customerIds`.
+
     `includeFields` switches column groups off (each defaults to `true`): the columns
     Rental ID, Status, Customer ID, Order ID, Start Date, End Date, Contract Length and
     Created At are always written; `customerDetails` adds Customer Email, Customer Name
@@ -29,6 +35,11 @@ async def export_rentals(call: Reader, body: RentalExportBody | None = None) -> 
     `financialDetails` Monthly Amount, Currency, Total Collected, Acquisition Cost and
     List Price (major units); `customFields` one `Custom: <name>` column per custom field
     found in the exported subscriptions, sorted by name.
+
+    The answer sums the exported rows up: `totalRentals` (the same as `totalRecords`),
+    `activeRentals`, `totalRevenue` (their monthly amounts added up) and
+    `averageMonthlyRevenue` (rounded half up to the currency's minor unit; 0 without
+    rows).
 
     Text that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, a
     tab or a carriage return) is written with a leading `'`. More than 100,000 matching
@@ -38,17 +49,5 @@ async def export_rentals(call: Reader, body: RentalExportBody | None = None) -> 
     body = body or RentalExportBody()
     request = body.to_domain()
     result = await export.export_rentals(call.session, call.ctx, request)
-    return respond(
-        RentalExportResult(
-            filename=result.filename,
-            csv_data=result.csv_text,
-            total_records=result.total_records,
-            generated_at=result.generated_at,
-            filters=ExportFilters(
-                start_date=request.start_date,
-                end_date=request.end_date,
-                status=body.status,
-                customer_ids=list(request.customer_ids) or None,
-            ),
-        )
-    )
+    filters = ExportFilters.of(request, body.status)
+    return respond(RentalExportResult.of(result, filters, call.ctx.currency))

@@ -45,6 +45,9 @@ async def extend_subscription(
     (already `fulfilled`) records the extension for the books; its id is
     `trackingOrderId`. A `subscription.extended` event is recorded.
 
+    Only `extensionMonths` is required: `rentalId` is optional (when sent it must be the
+    path's id) and so is `reason`. The answer names the device (`assetSerialNumber`).
+
     Errors: `400 VALIDATION_ERROR` (`rentalId` differs from the path), `404 NOT_FOUND`,
     `422 SUBSCRIPTION_NOT_ACTIVE`, `400 INVALID_EXTENSION_MONTHS`,
     `422 MAX_EXTENSIONS_REACHED`, `422 EXTENSION_TOO_LATE`.
@@ -66,15 +69,21 @@ async def upgrade_subscription(
     The subscription ends as `ended_upgrade` (its `upgradedToRentalId` names the new one)
     and its device comes back as `returned`. A new subscription starts today on the new
     unit, which becomes `rented_out`; it names the old one in `upgradeFromRentalId` and
-    keeps its billing group and custom fields. An order of type `upgrade` (already
-    `fulfilled`) records the swap. The customer's `totalDevicesRented` stays the same and
-    `totalMonthlyRevenue` moves by the difference. `rental` in the answer is the new
-    subscription. A `subscription.upgraded` event is recorded.
+    keeps its billing group (its history records `billing_group_joined`) and custom
+    fields. An order of type `upgrade` (already `fulfilled`) records the swap. The
+    customer's `totalDevicesRented` stays the same and `totalMonthlyRevenue` moves by the
+    difference. A `subscription.upgraded` event is recorded.
+
+    In the answer, `oldDevice` and `newDevice` name the devices as
+    `<productName> (<serialNumber>)`; `oldDeviceDetails` and `newDeviceDetails` give
+    their SKU, serial number and product name; `rental` is the new subscription.
+    `rentalId` is optional; when sent it must be the path's id.
 
     Errors: `400 VALIDATION_ERROR` (`rentalId` differs from the path), `404 NOT_FOUND`,
     `422 SUBSCRIPTION_NOT_ACTIVE`, `404 VARIANT_NOT_FOUND`, `422 VARIANT_INACTIVE`,
     `404 ASSET_NOT_FOUND`, `422 ASSET_NOT_AVAILABLE`, `409 SKU_MISMATCH` (the unit is not
-    of `newSku`).
+    of `newSku`), `409 CONCURRENT_UPDATE` (other requests kept moving the subscription
+    between billing groups meanwhile: retry).
     """
     change = body.to_domain(subscriptionId, call.ctx)
     upgraded = await upgrade.upgrade_subscription(call.session, call.ctx, change)
@@ -94,6 +103,9 @@ async def replace_device(
     `PUT /v1/assets/{serialNumber}`); the new one becomes `rented_out` to the same
     subscription and customer. The replacement is appended to `replacementHistory`, and
     the events `asset.returned` (old unit) and `asset.assigned` (new unit) are recorded.
+    `insuranceClaim` is `true`/`false`, or the claim as an object or as text. The answer
+    repeats `replacementReason` as `reason`. `rentalId` is optional; when sent it must be
+    the path's id.
 
     Errors: `400 VALIDATION_ERROR` (`rentalId` differs from the path), `404 NOT_FOUND`,
     `422 SUBSCRIPTION_NOT_ACTIVE`, `404 ASSET_NOT_FOUND`, `422 ASSET_NOT_AVAILABLE`,

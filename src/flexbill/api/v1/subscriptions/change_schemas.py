@@ -1,9 +1,10 @@
 """Bodies of the operations that change a running subscription on the /v1 face: extend,
 upgrade and replace (FlexPortal's Subscriptions reference, endpoints 20, 21 and 23).
 
-Each request repeats the subscription's id as ``rentalId``, as FlexPortal's do; a body
-naming another subscription than the path is refused rather than guessed at. Amounts
-arrive in major units and are stored exactly or refused, never rounded.
+A request may repeat the subscription's id as ``rentalId``, as FlexPortal's reference
+does (its examples leave it out); a body naming another subscription than the path is
+refused rather than guessed at. Amounts arrive in major units and are stored exactly or
+refused, never rounded.
 """
 
 from __future__ import annotations
@@ -16,7 +17,14 @@ from pydantic import AliasChoices, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
 from flexbill.api.v1.responses import Amount, V1Model
-from flexbill.api.v1.subscriptions.schemas import ContractMonths, Notes, Reference, RentalBody
+from flexbill.api.v1.subscriptions.schemas import (
+    ContractMonths,
+    Notes,
+    Reference,
+    RentalBody,
+    RentalIdInBody,
+    path_rental,
+)
 from flexbill.core.errors import ValidationFailed
 from flexbill.core.money import PRECISION_CODE, PrecisionError, to_major, to_minor_exact
 from flexbill.subscriptions.extension import Extended, Extension
@@ -33,13 +41,13 @@ ReplacementReasonName = Literal["damaged", "stolen", "defective", "lost"]
 MAX_TEXT_LENGTH = 5000
 
 
-def _object_or_text(value: Any) -> Any:
+def _claim(value: Any) -> Any:
     """One error for anything else, at the field itself: a union would report one per
     member, under paths no client sent (``insuranceClaim.str``)."""
-    if value is None or isinstance(value, dict):
+    if value is None or isinstance(value, dict | bool):
         return value
     if not isinstance(value, str):
-        raise PydanticCustomError("claim_type", "Expected an object or a string")
+        raise PydanticCustomError("claim_type", "Expected a boolean, an object or a string")
     if len(value) > MAX_TEXT_LENGTH:
         raise PydanticCustomError(
             "string_too_long",
@@ -49,17 +57,7 @@ def _object_or_text(value: Any) -> Any:
     return value
 
 
-InsuranceClaim = Annotated[dict[str, Any] | str | None, BeforeValidator(_object_or_text)]
-
-
-def _same_rental(body_rental_id: str, path_rental_id: str) -> str:
-    if body_rental_id != path_rental_id:
-        raise ValidationFailed.field(
-            "rentalId",
-            f"The body names subscription '{body_rental_id}' but the path names '{path_rental_id}'",
-            "mismatch",
-        )
-    return path_rental_id
+InsuranceClaim = Annotated[dict[str, Any] | str | bool | None, BeforeValidator(_claim)]
 
 
 def _minor_units(amount: Decimal, currency: str, path: str) -> int:
@@ -73,20 +71,20 @@ def _minor_units(amount: Decimal, currency: str, path: str) -> int:
 class ExtendBody(V1Model):
     """The body of ``POST /v1/subscriptions/{id}/extend``."""
 
-    rental_id: Reference = Field(description="The subscription's id, as in the path")
+    rental_id: RentalIdInBody = None
     extension_months: int = Field(
         description="Months to add (1–120), one of the business unit's extension lengths"
     )
     new_monthly_amount: MonthlyAmount | None = Field(
         default=None, description="The monthly amount from now on; unchanged when left out"
     )
-    reason: Reason
+    reason: Reason | None = None
     notes: Notes = None
 
     def to_domain(self, rental_id: str, ctx: TenantContext) -> Extension:
         amount = self.new_monthly_amount
         return Extension(
-            rental_id=_same_rental(self.rental_id, rental_id),
+            rental_id=path_rental(rental_id, self.rental_id),
             extension_months=self.extension_months,
             reason=self.reason,
             new_monthly_amount=(
@@ -100,6 +98,7 @@ class ExtendResult(V1Model):
     success: bool = True
     message: str
     rental_id: str
+    asset_serial_number: str = Field(description="The serial number of the extended device")
     old_end_date: date
     new_end_date: date
     extension_months: int
@@ -117,6 +116,7 @@ class ExtendResult(V1Model):
         return cls(
             message="Subscription extended successfully",
             rental_id=extended.subscription.id,
+            asset_serial_number=extended.subscription.serial_number,
             old_end_date=date.fromisoformat(entry["old_end_date"]),
             new_end_date=date.fromisoformat(entry["new_end_date"]),
             extension_months=entry["extension_months"],
@@ -130,7 +130,7 @@ class ExtendResult(V1Model):
 class UpgradeBody(V1Model):
     """The body of ``POST /v1/subscriptions/{id}/upgrade``."""
 
-    rental_id: Reference = Field(description="The subscription's id, as in the path")
+    rental_id: RentalIdInBody = None
     new_sku: Reference = Field(description="The variant SKU of the new device")
     new_serial_number: Reference = Field(description="An available unit of `newSku`")
     contract_length: ContractMonths = Field(
@@ -143,7 +143,7 @@ class UpgradeBody(V1Model):
 
     def to_domain(self, rental_id: str, ctx: TenantContext) -> Upgrade:
         return Upgrade(
-            rental_id=_same_rental(self.rental_id, rental_id),
+            rental_id=path_rental(rental_id, self.rental_id),
             new_sku=self.new_sku,
             new_serial_number=self.new_serial_number,
             contract_length=self.contract_length,
@@ -172,8 +172,10 @@ class UpgradeResult(V1Model):
     message: str
     old_rental_id: str
     new_rental_id: str
-    old_device: DeviceBody
-    new_device: DeviceBody
+    old_device: str = Field(description="The returned device: `<productName> (<serialNumber>)`")
+    new_device: str = Field(description="The new device: `<productName> (<serialNumber>)`")
+    old_device_details: DeviceBody
+    new_device_details: DeviceBody
     new_monthly_amount: Amount
     currency: str
     rental: RentalBody = Field(description="The new subscription")
@@ -184,8 +186,10 @@ class UpgradeResult(V1Model):
             message="Subscription upgraded successfully",
             old_rental_id=upgraded.old.id,
             new_rental_id=upgraded.new.id,
-            old_device=DeviceBody.of(upgraded.old_device),
-            new_device=DeviceBody.of(upgraded.new_device),
+            old_device=upgraded.old_device.name,
+            new_device=upgraded.new_device.name,
+            old_device_details=DeviceBody.of(upgraded.old_device),
+            new_device_details=DeviceBody.of(upgraded.new_device),
             new_monthly_amount=to_major(upgraded.new.monthly_amount, ctx.currency),
             currency=ctx.currency,
             rental=RentalBody.of(upgraded.new, ctx),
@@ -195,7 +199,7 @@ class UpgradeResult(V1Model):
 class ReplaceBody(V1Model):
     """The body of ``POST /v1/subscriptions/{id}/replace``."""
 
-    rental_id: Reference = Field(description="The subscription's id, as in the path")
+    rental_id: RentalIdInBody = None
     new_serial_number: Reference = Field(description="An available unit of the same SKU")
     new_sku: Reference | None = Field(
         default=None, description="When given, it must be the subscription's SKU"
@@ -203,13 +207,15 @@ class ReplaceBody(V1Model):
     replacement_reason: ReplacementReasonName
     damage_assessment: Notes = None
     insurance_claim: InsuranceClaim = Field(
-        default=None, description="The insurance claim, as an object or as text"
+        default=None,
+        description="Whether an insurance claim is made (`true`/`false`), or the claim itself "
+        "as an object or as text",
     )
     notes: Notes = None
 
     def to_domain(self, rental_id: str) -> Replacement:
         return Replacement(
-            rental_id=_same_rental(self.rental_id, rental_id),
+            rental_id=path_rental(rental_id, self.rental_id),
             new_serial_number=self.new_serial_number,
             replacement_reason=self.replacement_reason,
             new_sku=self.new_sku,
@@ -225,6 +231,7 @@ class ReplaceResult(V1Model):
     rental_id: str
     old_serial_number: str
     new_serial_number: str
+    reason: ReplacementReasonName = Field(description="The same as `replacementReason`")
     replacement_reason: ReplacementReasonName
     rental: RentalBody
 
@@ -236,6 +243,7 @@ class ReplaceResult(V1Model):
             rental_id=replaced.subscription.id,
             old_serial_number=entry["old_serial_number"],
             new_serial_number=entry["new_serial_number"],
+            reason=replaced.reason,
             replacement_reason=replaced.reason,
             rental=RentalBody.of(replaced.subscription, ctx),
         )

@@ -30,8 +30,9 @@ Writer = Annotated[Call, Depends(require("subscriptions:write"))]
 
 @router.post("/calculate-buyout", response_model=BuyoutQuoteResult)
 async def calculate_buyout(call: Reader, body: RentalReferenceBody) -> V1JSONResponse:
-    """Quote what the customer of the active subscription `rentalId` would pay today to
-    keep the device, under the business unit's buyout settings. Nothing changes.
+    """Quote what the customer of the active subscription `rentalId` (or
+    `subscriptionId`, the same) would pay today to keep the device, under the business
+    unit's buyout settings. Nothing changes.
 
     `remainingMonths` counts the contract months still to bill: the month in progress is
     paid in advance and not counted, a month beginning today is. The settings' method
@@ -47,17 +48,19 @@ async def calculate_buyout(call: Reader, body: RentalReferenceBody) -> V1JSONRes
     cost, or else monthly amount × original contract length, and says so in
     `calculationBreakdown` (`listPriceEstimated`, `listPriceBasis`).
 
-    Errors: `404 NOT_FOUND`, `422 SUBSCRIPTION_NOT_ACTIVE`, `422 LIST_PRICE_UNKNOWN` (the
-    method needs a list price and estimation is off).
+    Errors: `400 VALIDATION_ERROR` (neither `rentalId` nor `subscriptionId`, or two
+    different ones), `404 NOT_FOUND`, `422 SUBSCRIPTION_NOT_ACTIVE`,
+    `422 LIST_PRICE_UNKNOWN` (the method needs a list price and estimation is off).
     """
-    quote = await buyout.quote_buyout(call.session, call.ctx, body.rental_id)
+    quote = await buyout.quote_buyout(call.session, call.ctx, body.quoted_id)
     return respond(BuyoutQuoteResult.of(quote, call.ctx.currency))
 
 
 @router.post("/calculate-early-return-fee", response_model=EarlyReturnQuoteResult)
 async def calculate_early_return_fee(call: Reader, body: RentalReferenceBody) -> V1JSONResponse:
-    """Quote the fee for returning the device of the active subscription `rentalId` today,
-    under the business unit's early-return settings. Nothing changes.
+    """Quote the fee for returning the device of the active subscription `rentalId` (or
+    `subscriptionId`, the same) today, under the business unit's early-return settings.
+    Nothing changes.
 
     Within the grace period (`daysFromStart` up to the settings' grace days) the fee is 0
     and `gracePeriodApplied` is `true`. Otherwise the method decides: `no_fee` 0,
@@ -68,9 +71,10 @@ async def calculate_early_return_fee(call: Reader, body: RentalReferenceBody) ->
     current month" is on (the month in progress counts whole); otherwise from today, the
     rest of the month in progress rounded up or down as the settings say.
 
-    Errors: `404 NOT_FOUND`, `422 SUBSCRIPTION_NOT_ACTIVE`.
+    Errors: `400 VALIDATION_ERROR` (neither `rentalId` nor `subscriptionId`, or two
+    different ones), `404 NOT_FOUND`, `422 SUBSCRIPTION_NOT_ACTIVE`.
     """
-    quote = await early_return.quote_early_return(call.session, call.ctx, body.rental_id)
+    quote = await early_return.quote_early_return(call.session, call.ctx, body.quoted_id)
     return respond(EarlyReturnQuoteResult.of(quote, call.ctx.currency))
 
 
@@ -86,12 +90,18 @@ async def buy_out(
     `buyoutPrice` sets it by hand (allowed while the buyout settings' "Allow manual
     override" is on). The asset becomes `sold` and leaves the customer's rentals; the
     customer's `totalDevicesRented` and `totalMonthlyRevenue` drop. The subscription's
-    `buyoutDetails` keep the price and how it was reached. `rentalId` must repeat the
-    path's id.
+    `buyoutDetails` keep the price and how it was reached.
 
-    Errors: `400 VALIDATION_ERROR`, `400 INVALID_BUYOUT_PRICE` (negative, more decimals
-    than the currency has, or manual prices turned off), `404 NOT_FOUND`,
-    `422 SUBSCRIPTION_NOT_ACTIVE`, `422 LIST_PRICE_UNKNOWN`.
+    `effectiveDate` (a date, or an RFC 3339 date-time whose day in UTC is taken) dates
+    the buyout back: the price is quoted for that day, `buyoutDetails.buyoutDate` is that
+    day, and `endedAt` is that day at the present time of day. It defaults to today and
+    may be neither after today nor before the start date. `rentalId` is optional; when
+    sent it must be the path's id.
+
+    Errors: `400 VALIDATION_ERROR` (also for `effectiveDate` out of range),
+    `400 INVALID_BUYOUT_PRICE` (negative, more decimals than the currency has, or manual
+    prices turned off), `404 NOT_FOUND`, `422 SUBSCRIPTION_NOT_ACTIVE`,
+    `422 LIST_PRICE_UNKNOWN`.
     """
     request = body.to_domain(subscriptionId, call.ctx)
     done = await buyout.buy_out(call.session, call.ctx, request)
@@ -111,12 +121,19 @@ async def return_early(
     manual override" is on); `waiveFee: true` makes it 0. The asset becomes `returned`
     (awaiting inspection), or `unavailable` when `returnCondition` is `damaged`; the
     customer's `totalDevicesRented` and `totalMonthlyRevenue` drop. The subscription's
-    `earlyReturnDetails` keep the fee, the condition and the reason. `rentalId` must
-    repeat the path's id.
+    `earlyReturnDetails` keep the fee, the condition and the reason. The answer names the
+    device to collect (`assetSerialNumber`), the `returnDate` and the contract months
+    begun before it (`actualMonthsRented`).
 
-    Errors: `400 VALIDATION_ERROR`, `400 INVALID_FEE` (negative, more decimals than the
-    currency has, or manual fees turned off), `404 NOT_FOUND`,
-    `422 SUBSCRIPTION_NOT_ACTIVE`.
+    `effectiveDate` (a date, or an RFC 3339 date-time whose day in UTC is taken) dates
+    the return back: the fee is quoted for that day, `returnDate` is that day, and
+    `returnedAt` and `endedAt` are that day at the present time of day. It defaults to
+    today and may be neither after today nor before the start date. `rentalId` is
+    optional; when sent it must be the path's id.
+
+    Errors: `400 VALIDATION_ERROR` (also for `effectiveDate` out of range),
+    `400 INVALID_FEE` (negative, more decimals than the currency has, or manual fees
+    turned off), `404 NOT_FOUND`, `422 SUBSCRIPTION_NOT_ACTIVE`.
     """
     request = body.to_domain(subscriptionId, call.ctx)
     done = await early_return.return_early(call.session, call.ctx, request)
@@ -129,11 +146,13 @@ async def cancel_subscription(
     body: CancelRequestBody,
     call: Writer,
 ) -> V1JSONResponse:
-    """Cancel an active subscription, without a fee: it becomes `cancelled` and its device
-    comes back `returned`.
+    """Cancel an active subscription, or one suspended for non-payment, without a fee: it
+    becomes `cancelled` and its device comes back `returned`.
 
     The customer's `totalDevicesRented` and `totalMonthlyRevenue` drop; the reason and
-    notes are kept in `cancellationDetails`. `rentalId` must repeat the path's id.
+    notes are kept in `cancellationDetails`. The answer names the device to collect
+    (`assetSerialNumber`) and the status the subscription had (`previousStatus`).
+    `rentalId` is optional; when sent it must be the path's id.
 
     Errors: `400 VALIDATION_ERROR`, `404 NOT_FOUND`, `409 ALREADY_CANCELLED`,
     `409 ALREADY_ENDED`.

@@ -1,8 +1,9 @@
 """Request and response bodies of the /v1 operations that end a subscription (buyout,
 early return, cancel) and of their quotes (FlexPortal's Subscriptions reference).
 
-Every body repeats the subscription's id as ``rentalId``, as FlexPortal's does; it must
-match the id in the path. Prices and fees set by hand arrive in major units and are
+A body may repeat the subscription's id as ``rentalId``; when it does, it must match the
+id in the path. The quotes have no path id: they take ``rentalId`` or, as FlexPortal's
+quote pages write it, ``subscriptionId``. Prices and fees set by hand arrive in major units and are
 refused with the operation's own code (``INVALID_BUYOUT_PRICE``, ``INVALID_FEE``), not
 ``VALIDATION_ERROR``, when they cannot be an amount of the currency.
 """
@@ -17,7 +18,13 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from flexbill.api.v1.responses import Amount, V1Model
-from flexbill.api.v1.subscriptions.schemas import RentalBody, StatusName
+from flexbill.api.v1.subscriptions.dates import CalendarDate
+from flexbill.api.v1.subscriptions.schemas import (
+    RentalBody,
+    RentalIdInBody,
+    StatusName,
+    path_rental,
+)
 from flexbill.core.errors import FlexbillError, ValidationFailed
 from flexbill.core.money import PRECISION_CODE, PrecisionError, to_major, to_minor_exact
 from flexbill.subscriptions import buyout, cancellation, early_return
@@ -41,13 +48,6 @@ ManualAmount = Annotated[
 _LARGEST_AMOUNT = Decimal(10) ** 13
 
 
-def same_rental(path_id: str, body_id: str) -> None:
-    if path_id != body_id:
-        raise ValidationFailed.field(
-            "rentalId", f"Must be the subscription of the path, '{path_id}'", "mismatch"
-        )
-
-
 def _manual_minor_units(
     amount: Decimal | None, currency: str, refuse: Callable[[str, str], FlexbillError]
 ) -> int | None:
@@ -63,55 +63,88 @@ def _manual_minor_units(
 
 
 class RentalReferenceBody(V1Model):
-    """The body of the quotes: the subscription to quote."""
+    """The body of the quotes: the subscription to quote, as ``rentalId`` or
+    ``subscriptionId``."""
 
-    rental_id: Reference
+    rental_id: Reference | None = Field(default=None, description="The subscription to quote")
+    subscription_id: Reference | None = Field(
+        default=None, description="The same as `rentalId`; send either"
+    )
+
+    @property
+    def quoted_id(self) -> str:
+        if self.rental_id is None and self.subscription_id is None:
+            raise ValidationFailed.field(
+                "rentalId", "Required: the subscription to quote (or subscriptionId)",
+                "invalid_type",
+            )  # fmt: skip
+        if self.rental_id is None:
+            assert self.subscription_id is not None
+            return self.subscription_id
+        if self.subscription_id is not None and self.subscription_id != self.rental_id:
+            raise ValidationFailed.field(
+                "subscriptionId", "subscriptionId and rentalId name different subscriptions",
+                "mismatch",
+            )  # fmt: skip
+        return self.rental_id
+
+
+EffectiveDate = Annotated[
+    CalendarDate | None,
+    Field(
+        default=None,
+        description="The day it takes effect, from the start date to today (default today); "
+        "`YYYY-MM-DD` or an RFC 3339 date-time",
+    ),
+]
 
 
 class BuyoutRequestBody(V1Model):
-    rental_id: Reference
+    rental_id: RentalIdInBody = None
     buyout_price: ManualAmount = None
     reason: BuyoutReason
     notes: Notes = None
+    effective_date: EffectiveDate = None
 
     def to_domain(self, path_id: str, ctx: TenantContext) -> buyout.BuyoutRequest:
-        same_rental(path_id, self.rental_id)
+        rental_id = path_rental(path_id, self.rental_id)
         price = _manual_minor_units(self.buyout_price, ctx.currency, buyout.invalid_price)
         return buyout.BuyoutRequest(
-            rental_id=path_id, reason=self.reason, buyout_price=price, notes=self.notes
-        )
+            rental_id=rental_id, reason=self.reason, buyout_price=price, notes=self.notes,
+            effective_date=self.effective_date,
+        )  # fmt: skip
 
 
 class EarlyReturnRequestBody(V1Model):
-    rental_id: Reference
+    rental_id: RentalIdInBody = None
     return_condition: ReturnCondition
     early_return_fee: ManualAmount = None
     waive_fee: bool = Field(default=False, description="No fee at all (flexbill: prose field)")
     reason: Annotated[str, Field(min_length=1, max_length=early_return.MAX_REASON_LENGTH)]
     damage_assessment: Notes = None
     notes: Notes = None
+    effective_date: EffectiveDate = None
 
     def to_domain(self, path_id: str, ctx: TenantContext) -> early_return.EarlyReturnRequest:
-        same_rental(path_id, self.rental_id)
+        rental_id = path_rental(path_id, self.rental_id)
         fee = _manual_minor_units(self.early_return_fee, ctx.currency, early_return.invalid_fee)
         return early_return.EarlyReturnRequest(
-            rental_id=path_id, return_condition=self.return_condition, reason=self.reason,
+            rental_id=rental_id, return_condition=self.return_condition, reason=self.reason,
             fee=fee, waive_fee=self.waive_fee, damage_assessment=self.damage_assessment,
-            notes=self.notes,
+            notes=self.notes, effective_date=self.effective_date,
         )  # fmt: skip
 
 
 class CancelRequestBody(V1Model):
-    rental_id: Reference
+    rental_id: RentalIdInBody = None
     reason: CancellationReason
     notes: Annotated[str | None, Field(default=None, max_length=cancellation.MAX_NOTES_LENGTH)] = (
         None
     )
 
     def to_domain(self, path_id: str) -> cancellation.CancellationRequest:
-        same_rental(path_id, self.rental_id)
         return cancellation.CancellationRequest(
-            rental_id=path_id, reason=self.reason, notes=self.notes
+            rental_id=path_rental(path_id, self.rental_id), reason=self.reason, notes=self.notes
         )
 
 
@@ -138,6 +171,7 @@ class BuyoutQuoteBreakdownBody(V1Model):
 
 
 class BuyoutQuoteResult(V1Model):
+    success: bool = True
     buyout_price: Amount
     remaining_payments: Amount = Field(description="What the contract months left would bring")
     depreciated_value: Amount = Field(description="The list-price part of the price")
@@ -175,6 +209,7 @@ class EarlyReturnQuoteBreakdownBody(V1Model):
 
 
 class EarlyReturnQuoteResult(V1Model):
+    success: bool = True
     early_return_fee: Amount
     remaining_months: int
     penalty_percentage: Decimal | None
@@ -227,9 +262,12 @@ class EarlyReturnResult(V1Model):
     success: bool = True
     message: str
     rental_id: str
+    asset_serial_number: str = Field(description="The device to collect")
     early_return_fee: Amount
     fee_waived: bool
     return_condition: ReturnCondition
+    return_date: date = Field(description="The day the return took effect")
+    actual_months_rented: int = Field(description="Contract months begun before the return")
     returned_at: datetime
     currency: str
     rental: RentalBody
@@ -238,6 +276,8 @@ class EarlyReturnResult(V1Model):
     def of(cls, done: early_return.ReturnedEarly, ctx: TenantContext) -> EarlyReturnResult:
         return cls(
             message="Early return processed", rental_id=done.subscription.id,
+            asset_serial_number=done.asset.serial_number, return_date=done.return_date,
+            actual_months_rented=done.months_rented,
             early_return_fee=to_major(done.fee, ctx.currency), fee_waived=done.fee_waived,
             return_condition=done.return_condition, returned_at=done.returned_at,
             currency=ctx.currency, rental=RentalBody.of(done.subscription, ctx),
@@ -248,6 +288,7 @@ class CancelResult(V1Model):
     success: bool = True
     message: str
     rental_id: str
+    asset_serial_number: str = Field(description="The device to collect")
     previous_status: StatusName
     cancelled_at: datetime
     rental: RentalBody
@@ -256,6 +297,7 @@ class CancelResult(V1Model):
     def of(cls, done: cancellation.Cancelled, ctx: TenantContext) -> CancelResult:
         return cls(
             message="Subscription cancelled", rental_id=done.subscription.id,
-            previous_status=done.previous_status, cancelled_at=done.cancelled_at,
+            asset_serial_number=done.asset.serial_number, previous_status=done.previous_status,
+            cancelled_at=done.cancelled_at,
             rental=RentalBody.of(done.subscription, ctx),
         )  # fmt: skip

@@ -53,17 +53,20 @@ async def create_subscription(call: Writer, body: SubscriptionCreateBody) -> V1J
     (`partial`, then `fulfilled` with the last device); the customer's
     `totalDevicesRented` and `totalMonthlyRevenue` grow. The monthly amount is the order
     item's `unitPrice`; `contractLength` defaults to the item's and `startDate` to today.
+    `startDate` is a date (`YYYY-MM-DD`) or an RFC 3339 date-time, whose day in UTC is
+    taken, between 2000-01-01 and 2099-12-31. With `billingGroupId` the subscription
+    joins that group of the same customer.
 
-    Errors: `404 ORDER_NOT_FOUND`, `422 ORDER_NOT_CONFIRMED`, `404 CUSTOMER_NOT_FOUND`,
-    `404 ASSET_NOT_FOUND`, `422 ASSET_NOT_AVAILABLE`, `409 SKU_MISMATCH`,
-    `409 ITEM_FULLY_FULFILLED`.
+    The answer repeats the new subscription's id as `rentalId` next to `rental`.
+
+    Errors: `400 VALIDATION_ERROR`, `404 ORDER_NOT_FOUND`, `422 ORDER_NOT_CONFIRMED`,
+    `404 CUSTOMER_NOT_FOUND`, `404 ASSET_NOT_FOUND`, `422 ASSET_NOT_AVAILABLE`,
+    `409 SKU_MISMATCH`, `409 ITEM_FULLY_FULFILLED`, `404 BILLING_GROUP_NOT_FOUND`,
+    `400 SUBSCRIPTION_DIFFERENT_CUSTOMER` (the group bills another customer).
     """
     subscription = await service.create_subscription(call.session, call.ctx, body.to_domain())
     return respond(
-        RentalResult(
-            message="Subscription created successfully",
-            rental=RentalBody.of(subscription, call.ctx),
-        ),
+        RentalResult.of("Subscription created successfully", subscription, call.ctx),
         status_code=201,
     )
 
@@ -101,8 +104,4 @@ async def replace_notes(
 ) -> V1JSONResponse:
     """Replace the subscription's notes (up to 5000 characters) with `notes`."""
     subscription = await service.replace_notes(call.session, call.ctx, subscriptionId, body.notes)
-    return respond(
-        RentalResult(
-            message="Subscription notes updated", rental=RentalBody.of(subscription, call.ctx)
-        )
-    )
+    return respond(RentalResult.of("Subscription notes updated", subscription, call.ctx))

@@ -16,7 +16,9 @@ from pydantic import Field
 from pydantic.alias_generators import to_camel
 
 from flexbill.api.v1.responses import Amount, V1Model
+from flexbill.api.v1.subscriptions.dates import CalendarDate
 from flexbill.core import clock
+from flexbill.core.errors import ValidationFailed
 from flexbill.core.money import to_major
 from flexbill.subscriptions import periods
 from flexbill.subscriptions.cost_recovery import cost_recovery
@@ -34,6 +36,27 @@ StatusName = Literal[
 ]  # fmt: skip
 
 
+RentalIdInBody = Annotated[
+    Reference | None,
+    Field(
+        default=None,
+        description="The subscription's id, as in the path; optional, refused when it differs",
+    ),
+]
+
+
+def path_rental(path_id: str, body_id: str | None) -> str:
+    """The subscription an operation applies to: the path's. A body that names one too
+    must name the same, rather than be guessed at."""
+    if body_id is not None and body_id != path_id:
+        raise ValidationFailed.field(
+            "rentalId",
+            f"The body names subscription '{body_id}' but the path names '{path_id}'",
+            "mismatch",
+        )
+    return path_id
+
+
 class SubscriptionCreateBody(V1Model):
     """The body of ``POST /v1/subscriptions``."""
 
@@ -41,7 +64,10 @@ class SubscriptionCreateBody(V1Model):
     asset_serial_number: Reference
     customer_id: Reference
     billing_group_id: Reference | None = None
-    start_date: date | None = Field(default=None, description="Defaults to today")
+    start_date: CalendarDate | None = Field(
+        default=None,
+        description="Defaults to today. `YYYY-MM-DD`, or an RFC 3339 date-time (its day in UTC)",
+    )
     contract_length: ContractMonths | None = Field(
         default=None, description="Months; defaults to the order item's contract length"
     )
@@ -102,7 +128,7 @@ class ReplacementEntryBody(StoredBody):
     new_sku: str
     replacement_reason: Literal["damaged", "stolen", "defective", "lost"]
     damage_assessment: str | None
-    insurance_claim: dict[str, Any] | str | None
+    insurance_claim: dict[str, Any] | str | bool | None
     notes: str | None
     processed_by: str
 
@@ -194,6 +220,8 @@ class RentalBody(V1Model):
     tenant_id: str
     status: StatusName
     customer_id: str
+    customer_email: str
+    customer_name: str = Field(description="The customer's first and last name")
     order_id: str
     sku: str
     product_name: str
@@ -248,6 +276,8 @@ class RentalBody(V1Model):
         return cls(
             rental_id=s.id, subscription_id=s.id, tenant_id=ctx.business_unit_id,
             status=display_status(s.status, s.end_reason), customer_id=s.customer_id,
+            customer_email=s.customer.email,
+            customer_name=f"{s.customer.first_name} {s.customer.last_name}".strip(),
             order_id=s.order_id, sku=s.sku, product_name=s.product_name,
             variant_name=s.variant_name, serial_number=s.serial_number,
             asset_serial_number=s.serial_number,
@@ -286,7 +316,14 @@ class RentalBody(V1Model):
 class RentalResult(V1Model):
     success: bool = True
     message: str
+    rental_id: str
     rental: RentalBody
+
+    @classmethod
+    def of(cls, message: str, subscription: Subscription, ctx: TenantContext) -> RentalResult:
+        return cls(
+            message=message, rental_id=subscription.id, rental=RentalBody.of(subscription, ctx)
+        )
 
 
 class RentalList(V1Model):
