@@ -14,8 +14,8 @@ from tests.orders.support import LAPTOP, PHONE, create_catalog, exact, order_bod
 from tests.support import Api
 
 __all__ = [
-    "LAPTOP", "PHONE", "confirmed_order", "event_counts", "events_of", "exact", "register",
-    "start", "subscribe",
+    "LAPTOP", "PHONE", "confirmed_order", "event_counts", "events_of", "exact", "read",
+    "register", "start", "subscribe", "two_laptops",
 ]  # fmt: skip
 
 
@@ -69,3 +69,22 @@ async def events_of(database: Database, event_type: str | None = None) -> list[E
 
 async def event_counts(database: Database) -> Counter[str]:
     return Counter(event.type for event in await events_of(database))
+
+
+async def read(api: Api, path: str, **params: Any) -> dict[str, Any]:
+    """``GET path`` that must succeed; the body with amounts as ``Decimal``."""
+    response = await api.get(path, **params)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = exact(response)
+    return body
+
+
+async def two_laptops(api: Api) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """A confirmed order of two laptops rented out as SN-1 and SN-2 (59.99 a month each for
+    12 months, from today): the order as it stands after, and the two rentals."""
+    order = await confirmed_order(api)
+    await register(api, "SN-1")
+    await register(api, "SN-2")
+    first = await subscribe(api, order, "SN-1")
+    second = await subscribe(api, order, "SN-2")
+    return await read(api, f"/v1/orders/{order['orderId']}"), first, second

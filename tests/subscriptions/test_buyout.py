@@ -20,8 +20,10 @@ from tests.subscriptions.support import (
     event_counts,
     events_of,
     exact,
+    read,
     register,
     subscribe,
+    two_laptops,
 )
 from tests.support import Api, Tenant, error_code, issue_key
 
@@ -43,24 +45,6 @@ ANSWER_FIELDS = {
 def _frozen_clock() -> Iterator[None]:
     with clock.frozen(START):
         yield
-
-
-async def _get(api: Api, path: str) -> dict[str, Any]:
-    response = await api.get(path)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = exact(response)
-    return body
-
-
-async def _two_laptops(api: Api) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """The order and its two rentals (SN-1, SN-2), each 59.99 a month for 12 months from
-    15 January 2025; the laptop's list price is 1999.00."""
-    order = await confirmed_order(api)
-    await register(api, "SN-1")
-    await register(api, "SN-2")
-    first = await subscribe(api, order, "SN-1")
-    second = await subscribe(api, order, "SN-2")
-    return await _get(api, f"/v1/orders/{order['orderId']}"), first, second
 
 
 async def _phone(api: Api, **asset: Any) -> dict[str, Any]:
@@ -85,9 +69,9 @@ async def _buy_out(api: Api, rental_id: str, **fields: Any) -> Any:
 
 
 async def test_a_buyout_sells_the_device_at_the_quoted_price(api: Api, database: Database) -> None:
-    order, rental, other = await _two_laptops(api)
+    order, rental, other = await two_laptops(api)
     customer_id = order["customerId"]
-    customer = await _get(api, f"/v1/customers/{customer_id}")
+    customer = await read(api, f"/v1/customers/{customer_id}")
     assert (customer["totalDevicesRented"], customer["totalMonthlyRevenue"]) == (
         2, Decimal("119.98"),
     )  # fmt: skip
@@ -129,19 +113,19 @@ async def test_a_buyout_sells_the_device_at_the_quoted_price(api: Api, database:
     assert (last["action"], last["fromStatus"], last["toStatus"], last["reason"]) == (
         "bought_out", "active", "ended_buyout", "end_of_contract",
     )  # fmt: skip
-    assert await _get(api, f"/v1/subscriptions/{rental['rentalId']}") == bought
+    assert await read(api, f"/v1/subscriptions/{rental['rentalId']}") == bought
 
-    asset = await _get(api, "/v1/assets/SN-1")
+    asset = await read(api, "/v1/assets/SN-1")
     assert (asset["status"], asset["rentalId"], asset["customerId"]) == ("sold", None, None)
-    untouched = await _get(api, "/v1/assets/SN-2")
+    untouched = await read(api, "/v1/assets/SN-2")
     assert (untouched["status"], untouched["rentalId"]) == ("rented_out", other["rentalId"])
 
-    customer = await _get(api, f"/v1/customers/{customer_id}")
+    customer = await read(api, f"/v1/customers/{customer_id}")
     assert (customer["totalDevicesRented"], customer["totalMonthlyRevenue"]) == (
         1, Decimal("59.99"),
     )  # fmt: skip
     assert customer["rentalIds"] == [rental["rentalId"], other["rentalId"]]
-    assert await _get(api, f"/v1/orders/{order['orderId']}") == order
+    assert await read(api, f"/v1/orders/{order['orderId']}") == order
 
     [ended] = await events_of(database, "subscription.ended")
     assert ended.data["rentalId"] == rental["rentalId"]
@@ -204,7 +188,7 @@ async def test_the_quote_under_each_method(
     depreciated: str,
     breakdown: dict[str, Any],
 ) -> None:
-    _order, rental, _other = await _two_laptops(api)
+    _order, rental, _other = await two_laptops(api)
     if rules:
         await _settings(api, rules)
 
@@ -223,7 +207,7 @@ async def test_the_quote_under_each_method(
 
 
 async def test_a_buyout_dated_back_is_priced_and_ended_on_that_day(api: Api) -> None:
-    _order, rental, _other = await _two_laptops(api)
+    _order, rental, _other = await two_laptops(api)
 
     with clock.frozen(MID_MARCH):
         response = await _buy_out(api, rental["rentalId"], effectiveDate="2025-02-15")
@@ -243,7 +227,7 @@ async def test_a_buyout_dated_back_is_priced_and_ended_on_that_day(api: Api) -> 
 
 
 async def test_an_effective_date_time_names_its_day_in_utc(api: Api) -> None:
-    _order, rental, _other = await _two_laptops(api)
+    _order, rental, _other = await two_laptops(api)
 
     with clock.frozen(MID_MARCH):
         response = await _buy_out(
@@ -270,7 +254,7 @@ async def test_an_effective_date_time_names_its_day_in_utc(api: Api) -> None:
 async def test_an_effective_date_after_today_or_before_the_start_is_refused(
     api: Api, database: Database, effective_date: str, code: str
 ) -> None:
-    _order, rental, _other = await _two_laptops(api)
+    _order, rental, _other = await two_laptops(api)
 
     with clock.frozen(MID_MARCH):
         response = await _buy_out(api, rental["rentalId"], effectiveDate=effective_date)
@@ -278,8 +262,8 @@ async def test_an_effective_date_after_today_or_before_the_start_is_refused(
     assert (response.status_code, error_code(response)) == (400, "VALIDATION_ERROR")
     [detail] = response.json()["error"]["details"]
     assert (detail["path"], detail["code"]) == ("effectiveDate", code)
-    assert (await _get(api, f"/v1/subscriptions/{rental['rentalId']}"))["status"] == "active"
-    assert (await _get(api, "/v1/assets/SN-1"))["status"] == "rented_out"
+    assert (await read(api, f"/v1/subscriptions/{rental['rentalId']}"))["status"] == "active"
+    assert (await read(api, "/v1/assets/SN-1"))["status"] == "rented_out"
     assert (await event_counts(database))["subscription.ended"] == 0
 
 
@@ -293,7 +277,7 @@ async def test_the_body_may_leave_the_rental_id_to_the_path(api: Api) -> None:
 
 
 async def test_the_quote_follows_the_clock(api: Api) -> None:
-    _order, rental, _other = await _two_laptops(api)
+    _order, rental, _other = await two_laptops(api)
     moments = {
         START: "719.88",  # the first month is due on the start day: 12 months
         datetime(2025, 4, 15, 9, tzinfo=UTC): "539.91",  # a billing day: 9 months
@@ -308,11 +292,11 @@ async def test_the_quote_follows_the_clock(api: Api) -> None:
 
 
 async def test_the_quote_changes_nothing(api: Api, database: Database) -> None:
-    _order, rental, _other = await _two_laptops(api)
-    before = await _get(api, f"/v1/subscriptions/{rental['rentalId']}")
+    _order, rental, _other = await two_laptops(api)
+    before = await read(api, f"/v1/subscriptions/{rental['rentalId']}")
     events_before = await event_counts(database)
     assert (await _quote(api, rental["rentalId"])).status_code == 200
-    assert await _get(api, f"/v1/subscriptions/{rental['rentalId']}") == before
+    assert await read(api, f"/v1/subscriptions/{rental['rentalId']}") == before
     assert await event_counts(database) == events_before
 
 
@@ -377,7 +361,7 @@ async def test_a_price_set_by_hand(api: Api) -> None:
         "listPricePercentage": Decimal(25), "listPriceAmount": Decimal("0"),
         "flatFee": Decimal("0"),
     }  # fmt: skip
-    assert (await _get(api, "/v1/assets/PH-1"))["status"] == "sold"
+    assert (await read(api, "/v1/assets/PH-1"))["status"] == "sold"
 
 
 async def test_a_free_buyout_is_a_price_too(api: Api) -> None:
@@ -400,8 +384,8 @@ async def test_an_impossible_price_is_invalid_buyout_price(
     assert (response.status_code, error_code(response)) == (400, "INVALID_BUYOUT_PRICE")
     [detail] = response.json()["error"]["details"]
     assert (detail["path"], detail["code"]) == ("buyoutPrice", detail_code)
-    assert (await _get(api, f"/v1/subscriptions/{rental['rentalId']}"))["status"] == "active"
-    assert (await _get(api, "/v1/assets/PH-1"))["status"] == "rented_out"
+    assert (await read(api, f"/v1/subscriptions/{rental['rentalId']}"))["status"] == "active"
+    assert (await read(api, "/v1/assets/PH-1"))["status"] == "rented_out"
     assert (await event_counts(database))["subscription.ended"] == 0
 
 
@@ -413,7 +397,7 @@ async def test_prices_set_by_hand_can_be_turned_off(api: Api) -> None:
 
     assert (response.status_code, error_code(response)) == (400, "INVALID_BUYOUT_PRICE")
     assert "turned off" in response.json()["error"]["message"]
-    assert (await _get(api, f"/v1/subscriptions/{rental['rentalId']}"))["status"] == "active"
+    assert (await read(api, f"/v1/subscriptions/{rental['rentalId']}"))["status"] == "active"
     # Without a price of its own the buyout goes through at the quoted one.
     with clock.frozen(MID_MARCH):
         allowed = await _buy_out(api, rental["rentalId"])
@@ -458,7 +442,7 @@ async def test_invalid_bodies(api: Api, body: dict[str, Any], path: str) -> None
     response = await api.post(f"/v1/subscriptions/{rental_id}/buyout", body)
     assert (response.status_code, error_code(response)) == (400, "VALIDATION_ERROR")
     assert [d["path"] for d in response.json()["error"]["details"]] == [path]
-    assert (await _get(api, f"/v1/subscriptions/{rental_id}"))["status"] == "active"
+    assert (await read(api, f"/v1/subscriptions/{rental_id}"))["status"] == "active"
 
 
 async def test_a_quote_needs_a_rental_id(api: Api) -> None:

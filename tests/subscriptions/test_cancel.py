@@ -16,12 +16,12 @@ from flexbill.core import clock
 from flexbill.core.db import Database
 from flexbill.subscriptions.models import Subscription
 from tests.subscriptions.support import (
-    confirmed_order,
     event_counts,
     events_of,
     exact,
+    read,
     register,
-    subscribe,
+    two_laptops,
 )
 from tests.support import Api, error_code
 
@@ -40,23 +40,6 @@ def _frozen_clock() -> Iterator[None]:
         yield
 
 
-async def _get(api: Api, path: str) -> dict[str, Any]:
-    response = await api.get(path)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = exact(response)
-    return body
-
-
-async def _two_laptops(api: Api) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """The order and its two rentals (SN-1, SN-2), each 59.99 a month."""
-    order = await confirmed_order(api)
-    await register(api, "SN-1")
-    await register(api, "SN-2")
-    first = await subscribe(api, order, "SN-1")
-    second = await subscribe(api, order, "SN-2")
-    return await _get(api, f"/v1/orders/{order['orderId']}"), first, second
-
-
 async def _cancel(api: Api, rental_id: str, **fields: Any) -> Any:
     body = {"rentalId": rental_id, "reason": "customer_request", **fields}
     return await api.post(f"/v1/subscriptions/{rental_id}/cancel", body)
@@ -65,7 +48,7 @@ async def _cancel(api: Api, rental_id: str, **fields: Any) -> Any:
 async def test_a_cancellation_ends_the_rental_and_takes_the_device_back(
     api: Api, database: Database
 ) -> None:
-    order, rental, other = await _two_laptops(api)
+    order, rental, other = await two_laptops(api)
     customer_id = order["customerId"]
 
     with clock.frozen(LATER):
@@ -95,19 +78,19 @@ async def test_a_cancellation_ends_the_rental_and_takes_the_device_back(
     assert (last["action"], last["fromStatus"], last["toStatus"], last["reason"]) == (
         "cancelled", "active", "cancelled", "payment_failure",
     )  # fmt: skip
-    assert await _get(api, f"/v1/subscriptions/{rental['rentalId']}") == cancelled
+    assert await read(api, f"/v1/subscriptions/{rental['rentalId']}") == cancelled
 
-    asset = await _get(api, "/v1/assets/SN-1")
+    asset = await read(api, "/v1/assets/SN-1")
     assert (asset["status"], asset["rentalId"], asset["customerId"]) == ("returned", None, None)
-    still = await _get(api, "/v1/assets/SN-2")
+    still = await read(api, "/v1/assets/SN-2")
     assert (still["status"], still["rentalId"], still["customerId"]) == (
         "rented_out", other["rentalId"], customer_id,
     )  # fmt: skip
-    customer = await _get(api, f"/v1/customers/{customer_id}")
+    customer = await read(api, f"/v1/customers/{customer_id}")
     assert (customer["totalDevicesRented"], customer["totalMonthlyRevenue"]) == (
         1, Decimal("59.99"),
     )  # fmt: skip
-    assert await _get(api, f"/v1/orders/{order['orderId']}") == order
+    assert await read(api, f"/v1/orders/{order['orderId']}") == order
 
     [ended] = await events_of(database, "subscription.ended")
     assert ended.data["rentalId"] == rental["rentalId"]
@@ -117,18 +100,18 @@ async def test_a_cancellation_ends_the_rental_and_takes_the_device_back(
 
 
 async def test_cancelling_both_rentals_empties_the_customers_counters(api: Api) -> None:
-    order, rental, other = await _two_laptops(api)
+    order, rental, other = await two_laptops(api)
     for rental_id in (rental["rentalId"], other["rentalId"]):
         response = await _cancel(api, rental_id, reason="admin_decision")
         assert response.status_code == 200, response.text
-    customer = await _get(api, f"/v1/customers/{order['customerId']}")
+    customer = await read(api, f"/v1/customers/{order['customerId']}")
     assert (customer["totalDevicesRented"], customer["totalMonthlyRevenue"]) == (0, Decimal(0))
 
 
 async def test_a_subscription_suspended_for_non_payment_can_be_cancelled(
     api: Api, database: Database
 ) -> None:
-    order, rental, _other = await _two_laptops(api)
+    order, rental, _other = await two_laptops(api)
     async with database.transaction() as session:  # what dunning's suspension does
         await session.execute(
             update(Subscription)
@@ -143,8 +126,8 @@ async def test_a_subscription_suspended_for_non_payment_can_be_cancelled(
     answer = exact(response)
     assert (answer["previousStatus"], answer["rental"]["status"]) == ("suspended", "cancelled")
     assert answer["rental"]["history"][-1]["fromStatus"] == "suspended"
-    assert (await _get(api, "/v1/assets/SN-1"))["status"] == "returned"
-    customer = await _get(api, f"/v1/customers/{order['customerId']}")
+    assert (await read(api, "/v1/assets/SN-1"))["status"] == "returned"
+    customer = await read(api, f"/v1/customers/{order['customerId']}")
     assert (customer["totalDevicesRented"], customer["totalMonthlyRevenue"]) == (
         1, Decimal("59.99"),
     )  # fmt: skip
@@ -164,7 +147,7 @@ async def test_a_subscription_suspended_for_non_payment_can_be_cancelled(
 async def test_a_suspended_subscription_can_only_be_cancelled(
     api: Api, database: Database, operation: str, body: dict[str, Any]
 ) -> None:
-    _order, rental, _other = await _two_laptops(api)
+    _order, rental, _other = await two_laptops(api)
     await register(api, "SN-3")
     async with database.transaction() as session:
         await session.execute(
@@ -177,12 +160,12 @@ async def test_a_suspended_subscription_can_only_be_cancelled(
 
     assert (response.status_code, error_code(response)) == (422, "SUBSCRIPTION_NOT_ACTIVE")
     assert "'suspended'" in response.json()["error"]["message"]
-    assert (await _get(api, "/v1/assets/SN-1"))["status"] == "rented_out"
+    assert (await read(api, "/v1/assets/SN-1"))["status"] == "rented_out"
     assert (await event_counts(database))["subscription.ended"] == 0
 
 
 async def test_the_body_may_leave_the_rental_id_to_the_path(api: Api) -> None:
-    _order, rental, _other = await _two_laptops(api)
+    _order, rental, _other = await two_laptops(api)
     response = await api.post(
         f"/v1/subscriptions/{rental['rentalId']}/cancel", {"reason": "customer_request"}
     )
@@ -191,7 +174,7 @@ async def test_the_body_may_leave_the_rental_id_to_the_path(api: Api) -> None:
 
 
 async def test_a_cancelled_subscription_is_already_cancelled(api: Api, database: Database) -> None:
-    order, rental, _other = await _two_laptops(api)
+    order, rental, _other = await two_laptops(api)
     assert (await _cancel(api, rental["rentalId"])).status_code == 200
     events_before = await event_counts(database)
 
@@ -199,9 +182,9 @@ async def test_a_cancelled_subscription_is_already_cancelled(api: Api, database:
 
     assert (again.status_code, error_code(again)) == (409, "ALREADY_CANCELLED")
     assert await event_counts(database) == events_before
-    customer = await _get(api, f"/v1/customers/{order['customerId']}")
+    customer = await read(api, f"/v1/customers/{order['customerId']}")
     assert customer["totalDevicesRented"] == 1  # not counted down twice
-    details = (await _get(api, f"/v1/subscriptions/{rental['rentalId']}"))["cancellationDetails"]
+    details = (await read(api, f"/v1/subscriptions/{rental['rentalId']}"))["cancellationDetails"]
     assert details["reason"] == "customer_request"
 
 
@@ -215,20 +198,20 @@ async def test_a_cancelled_subscription_is_already_cancelled(api: Api, database:
 async def test_an_ended_subscription_is_already_ended(
     api: Api, database: Database, operation: str, body: dict[str, Any], status: str
 ) -> None:
-    _order, rental, _other = await _two_laptops(api)
+    _order, rental, _other = await two_laptops(api)
     rental_id = rental["rentalId"]
     ended = await api.post(
         f"/v1/subscriptions/{rental_id}/{operation}", {"rentalId": rental_id, **body}
     )
     assert ended.status_code == 200, ended.text
-    asset_before = await _get(api, "/v1/assets/SN-1")
+    asset_before = await read(api, "/v1/assets/SN-1")
 
     response = await _cancel(api, rental_id)
 
     assert (response.status_code, error_code(response)) == (409, "ALREADY_ENDED")
     assert status in response.json()["error"]["message"]
-    assert (await _get(api, f"/v1/subscriptions/{rental_id}"))["status"] == status
-    assert await _get(api, "/v1/assets/SN-1") == asset_before
+    assert (await read(api, f"/v1/subscriptions/{rental_id}"))["status"] == status
+    assert await read(api, "/v1/assets/SN-1") == asset_before
     assert (await event_counts(database))["subscription.ended"] == 1
 
 
@@ -248,18 +231,18 @@ async def test_unknown_subscription(api: Api) -> None:
     ],
 )
 async def test_invalid_bodies(api: Api, change: dict[str, Any], path: str) -> None:
-    _order, rental, _other = await _two_laptops(api)
+    _order, rental, _other = await two_laptops(api)
     rental_id = rental["rentalId"]
     body = {"rentalId": rental_id, "reason": "other", **change}
     body = {key: value for key, value in body.items() if value is not None}
     response = await api.post(f"/v1/subscriptions/{rental_id}/cancel", body)
     assert (response.status_code, error_code(response)) == (400, "VALIDATION_ERROR")
     assert [d["path"] for d in response.json()["error"]["details"]] == [path]
-    assert (await _get(api, f"/v1/subscriptions/{rental_id}"))["status"] == "active"
+    assert (await read(api, f"/v1/subscriptions/{rental_id}"))["status"] == "active"
 
 
 async def test_notes_of_1000_characters_are_kept(api: Api) -> None:
-    _order, rental, _other = await _two_laptops(api)
+    _order, rental, _other = await two_laptops(api)
     response = await _cancel(api, rental["rentalId"], notes="x" * 1000)
     assert response.status_code == 200, response.text
     assert exact(response)["rental"]["cancellationDetails"]["notes"] == "x" * 1000

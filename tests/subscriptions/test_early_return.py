@@ -15,12 +15,11 @@ import pytest
 from flexbill.core import clock
 from flexbill.core.db import Database
 from tests.subscriptions.support import (
-    confirmed_order,
     event_counts,
     events_of,
     exact,
-    register,
-    subscribe,
+    read,
+    two_laptops,
 )
 from tests.support import Api, error_code
 
@@ -44,24 +43,6 @@ def _frozen_clock() -> Iterator[None]:
         yield
 
 
-async def _get(api: Api, path: str) -> dict[str, Any]:
-    response = await api.get(path)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = exact(response)
-    return body
-
-
-async def _two_laptops(api: Api) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """The order and its two rentals (SN-1, SN-2), each 59.99 a month for 12 months from
-    15 January 2025."""
-    order = await confirmed_order(api)
-    await register(api, "SN-1")
-    await register(api, "SN-2")
-    first = await subscribe(api, order, "SN-1")
-    second = await subscribe(api, order, "SN-2")
-    return await _get(api, f"/v1/orders/{order['orderId']}"), first, second
-
-
 async def _settings(api: Api, early_return: dict[str, Any]) -> None:
     response = await api.patch("/v1/settings", {"earlyReturn": early_return})
     assert response.status_code == 200, response.text
@@ -81,7 +62,7 @@ async def _return(api: Api, rental_id: str, **fields: Any) -> Any:
 async def test_an_early_return_ends_the_rental_for_the_quoted_fee(
     api: Api, database: Database
 ) -> None:
-    order, rental, other = await _two_laptops(api)
+    order, rental, other = await two_laptops(api)
     customer_id = order["customerId"]
 
     with clock.frozen(MID_MARCH):
@@ -122,16 +103,16 @@ async def test_an_early_return_ends_the_rental_for_the_quoted_fee(
     assert (last["action"], last["fromStatus"], last["toStatus"]) == (
         "returned_early", "active", "ended_early_return",
     )  # fmt: skip
-    assert await _get(api, f"/v1/subscriptions/{rental['rentalId']}") == returned
+    assert await read(api, f"/v1/subscriptions/{rental['rentalId']}") == returned
 
-    asset = await _get(api, "/v1/assets/SN-1")
+    asset = await read(api, "/v1/assets/SN-1")
     assert (asset["status"], asset["rentalId"], asset["customerId"]) == ("returned", None, None)
-    assert (await _get(api, "/v1/assets/SN-2"))["rentalId"] == other["rentalId"]
-    customer = await _get(api, f"/v1/customers/{customer_id}")
+    assert (await read(api, "/v1/assets/SN-2"))["rentalId"] == other["rentalId"]
+    customer = await read(api, f"/v1/customers/{customer_id}")
     assert (customer["totalDevicesRented"], customer["totalMonthlyRevenue"]) == (
         1, Decimal("59.99"),
     )  # fmt: skip
-    assert await _get(api, f"/v1/orders/{order['orderId']}") == order
+    assert await read(api, f"/v1/orders/{order['orderId']}") == order
 
     [ended] = await events_of(database, "subscription.ended")
     assert ended.data["rentalId"] == rental["rentalId"]
@@ -145,11 +126,11 @@ async def test_an_early_return_ends_the_rental_for_the_quoted_fee(
 
 
 async def test_a_damaged_device_comes_back_unavailable(api: Api, database: Database) -> None:
-    _order, rental, _other = await _two_laptops(api)
+    _order, rental, _other = await two_laptops(api)
     with clock.frozen(MID_MARCH):
         response = await _return(api, rental["rentalId"], returnCondition="damaged")
     assert response.status_code == 200, response.text
-    asset = await _get(api, "/v1/assets/SN-1")
+    asset = await read(api, "/v1/assets/SN-1")
     assert (asset["status"], asset["rentalId"], asset["customerId"]) == (
         "unavailable", None, None,
     )  # fmt: skip
@@ -158,7 +139,7 @@ async def test_a_damaged_device_comes_back_unavailable(api: Api, database: Datab
 
 
 async def test_a_waived_fee_is_zero(api: Api) -> None:
-    _order, rental, _other = await _two_laptops(api)
+    _order, rental, _other = await two_laptops(api)
     with clock.frozen(MID_MARCH):
         response = await _return(api, rental["rentalId"], waiveFee=True)
     assert response.status_code == 200, response.text
@@ -173,7 +154,7 @@ async def test_a_waived_fee_is_zero(api: Api) -> None:
 
 
 async def test_a_fee_set_by_hand(api: Api) -> None:
-    _order, rental, _other = await _two_laptops(api)
+    _order, rental, _other = await two_laptops(api)
     with clock.frozen(MID_MARCH):
         response = await _return(api, rental["rentalId"], earlyReturnFee=150.25)
     assert response.status_code == 200, response.text
@@ -269,7 +250,7 @@ JAN_30 = datetime(2025, 1, 30, 1, tzinfo=UTC)
 async def test_the_quote_under_each_setting(
     api: Api, rules: dict[str, Any], moment: datetime, fee: str, breakdown: dict[str, Any]
 ) -> None:
-    _order, rental, _other = await _two_laptops(api)
+    _order, rental, _other = await two_laptops(api)
     if rules:
         await _settings(api, rules)
 
@@ -297,7 +278,7 @@ async def test_the_quote_under_each_setting(
 
 
 async def test_a_return_dated_back_is_charged_and_ended_on_that_day(api: Api) -> None:
-    _order, rental, _other = await _two_laptops(api)
+    _order, rental, _other = await two_laptops(api)
 
     with clock.frozen(MID_MARCH):
         response = await _return(api, rental["rentalId"], effectiveDate="2025-02-15")
@@ -320,7 +301,7 @@ async def test_a_return_dated_back_is_charged_and_ended_on_that_day(api: Api) ->
 
 
 async def test_a_return_on_the_start_day_rented_no_month(api: Api) -> None:
-    _order, rental, _other = await _two_laptops(api)
+    _order, rental, _other = await two_laptops(api)
     response = await _return(api, rental["rentalId"])
     assert response.status_code == 200, response.text
     answer = exact(response)
@@ -329,7 +310,7 @@ async def test_a_return_on_the_start_day_rented_no_month(api: Api) -> None:
 
 
 async def test_the_body_may_leave_the_rental_id_to_the_path(api: Api) -> None:
-    _order, rental, _other = await _two_laptops(api)
+    _order, rental, _other = await two_laptops(api)
     response = await api.post(
         f"/v1/subscriptions/{rental['rentalId']}/early-return",
         {"returnCondition": "good", "reason": "Moving abroad"},
@@ -339,7 +320,7 @@ async def test_the_body_may_leave_the_rental_id_to_the_path(api: Api) -> None:
 
 
 async def test_a_quote_takes_the_subscription_id_of_the_quote_page(api: Api) -> None:
-    _order, rental, _other = await _two_laptops(api)
+    _order, rental, _other = await two_laptops(api)
     with clock.frozen(MID_MARCH):
         by_rental_id = await _quote(api, rental["rentalId"])
         by_subscription_id = await api.post(
@@ -351,11 +332,11 @@ async def test_a_quote_takes_the_subscription_id_of_the_quote_page(api: Api) -> 
 
 
 async def test_the_quote_changes_nothing(api: Api, database: Database) -> None:
-    _order, rental, _other = await _two_laptops(api)
-    before = await _get(api, f"/v1/subscriptions/{rental['rentalId']}")
+    _order, rental, _other = await two_laptops(api)
+    before = await read(api, f"/v1/subscriptions/{rental['rentalId']}")
     events_before = await event_counts(database)
     assert (await _quote(api, rental["rentalId"])).status_code == 200
-    assert await _get(api, f"/v1/subscriptions/{rental['rentalId']}") == before
+    assert await read(api, f"/v1/subscriptions/{rental['rentalId']}") == before
     assert await event_counts(database) == events_before
 
 
@@ -367,18 +348,18 @@ async def test_the_quote_changes_nothing(api: Api, database: Database) -> None:
 async def test_an_impossible_fee_is_invalid_fee(
     api: Api, database: Database, fee: float, detail_code: str
 ) -> None:
-    _order, rental, _other = await _two_laptops(api)
+    _order, rental, _other = await two_laptops(api)
     response = await _return(api, rental["rentalId"], earlyReturnFee=fee)
     assert (response.status_code, error_code(response)) == (400, "INVALID_FEE")
     [detail] = response.json()["error"]["details"]
     assert (detail["path"], detail["code"]) == ("earlyReturnFee", detail_code)
-    assert (await _get(api, f"/v1/subscriptions/{rental['rentalId']}"))["status"] == "active"
-    assert (await _get(api, "/v1/assets/SN-1"))["status"] == "rented_out"
+    assert (await read(api, f"/v1/subscriptions/{rental['rentalId']}"))["status"] == "active"
+    assert (await read(api, "/v1/assets/SN-1"))["status"] == "rented_out"
     assert (await event_counts(database))["subscription.ended"] == 0
 
 
 async def test_fees_set_by_hand_can_be_turned_off(api: Api) -> None:
-    _order, rental, _other = await _two_laptops(api)
+    _order, rental, _other = await two_laptops(api)
     await _settings(api, {"allowManualOverride": False})
 
     refused = await _return(api, rental["rentalId"], earlyReturnFee=10)
@@ -393,7 +374,7 @@ async def test_fees_set_by_hand_can_be_turned_off(api: Api) -> None:
 
 
 async def test_an_ended_subscription_cannot_be_returned_early(api: Api) -> None:
-    _order, rental, _other = await _two_laptops(api)
+    _order, rental, _other = await two_laptops(api)
     cancel = {"rentalId": rental["rentalId"], "reason": "fraud"}
     cancelled = await api.post(f"/v1/subscriptions/{rental['rentalId']}/cancel", cancel)
     assert cancelled.status_code == 200, cancelled.text
@@ -431,11 +412,11 @@ async def test_unknown_subscription(api: Api) -> None:
     ],
 )
 async def test_invalid_bodies(api: Api, change: dict[str, Any], path: str) -> None:
-    _order, rental, _other = await _two_laptops(api)
+    _order, rental, _other = await two_laptops(api)
     rental_id = rental["rentalId"]
     body = {"rentalId": rental_id, "returnCondition": "good", "reason": "Moving", **change}
     body = {key: value for key, value in body.items() if value is not None}
     response = await api.post(f"/v1/subscriptions/{rental_id}/early-return", body)
     assert (response.status_code, error_code(response)) == (400, "VALIDATION_ERROR")
     assert [d["path"] for d in response.json()["error"]["details"]] == [path]
-    assert (await _get(api, f"/v1/subscriptions/{rental_id}"))["status"] == "active"
+    assert (await read(api, f"/v1/subscriptions/{rental_id}"))["status"] == "active"
