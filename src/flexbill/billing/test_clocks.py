@@ -78,12 +78,22 @@ async def list_clocks(
 
 
 async def attached_customers(session: AsyncSession, ctx: TenantContext, clock_id: str) -> list[str]:
+    return (await customers_by_clock(session, ctx, [clock_id]))[clock_id]
+
+
+async def customers_by_clock(
+    session: AsyncSession, ctx: TenantContext, clock_ids: Sequence[str]
+) -> dict[str, list[str]]:
+    """The customers attached to each of ``clock_ids``, in one query (a list page)."""
+    attached: dict[str, list[str]] = {clock_id: [] for clock_id in clock_ids}
     statement = (
-        select(Customer.id)
-        .where(Customer.tenant_id == ctx.tenant_id, Customer.test_clock_id == clock_id)
+        select(Customer.test_clock_id, Customer.id)
+        .where(Customer.tenant_id == ctx.tenant_id, Customer.test_clock_id.in_(list(clock_ids)))
         .order_by(Customer.id)
     )
-    return list((await session.scalars(statement)).all())
+    for clock_id, customer_id in (await session.execute(statement)).all():
+        attached[str(clock_id)].append(customer_id)
+    return attached
 
 
 async def delete_clock(session: AsyncSession, ctx: TenantContext, clock_id: str) -> None:

@@ -58,7 +58,13 @@ async def list_test_clocks(
 ) -> V1JSONResponse:
     """List the test environment's clocks (`sortBy` `createdAt` or `frozenTime`)."""
     page = await test_clocks.list_clocks(call.session, call.ctx, query.filters, query.page)
-    bodies = [await _body(call, clock) for clock in page.items]
+    attached = await test_clocks.customers_by_clock(
+        call.session, call.ctx, [clock.id for clock in page.items]
+    )
+    bodies = [
+        TestClockBody.of(clock, call.ctx.business_unit_id, attached[clock.id])
+        for clock in page.items
+    ]
     return respond(TestClockList(test_clocks=bodies, **page_fields(page)))
 
 
