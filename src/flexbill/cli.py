@@ -6,18 +6,18 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import sys
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from flexbill.commands import mail as mail_commands
+from flexbill.commands import webhooks as webhook_commands
+from flexbill.commands.support import JsonFlag, in_transaction, print_data
 from flexbill.config import get_settings
 from flexbill.core import migrate as migrations
 from flexbill.core.db import Database
-from flexbill.core.errors import FlexbillError
 from flexbill.tenancy import service as tenancy
 from flexbill.tenancy.models import ApiKey
 
@@ -30,40 +30,8 @@ api_keys_app = typer.Typer(help="Issue, list and revoke API keys.", no_args_is_h
 app.add_typer(api_keys_app, name="api-keys")
 clock_app = typer.Typer(help="Test clocks of a test environment.", no_args_is_help=True)
 app.add_typer(clock_app, name="clock")
-
-T = TypeVar("T")
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-
-
-def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    async def run() -> T:
-        database = Database(get_settings().database_url)
-        try:
-            async with database.transaction() as session:
-                return await work(session)
-        finally:
-            await database.dispose()
-
-    try:
-        return asyncio.run(run())
-    except FlexbillError as error:
-        details = [{"path": d.path, "message": d.message, "code": d.code} for d in error.details]
-        print(
-            json.dumps(
-                {"error": {"code": error.code, "message": error.message, "details": details}}
-            ),
-            file=sys.stderr,
-        )
-        raise typer.Exit(code=1) from None
-
-
-def _print(data: dict[str, Any], as_json: bool) -> None:
-    if as_json:
-        print(json.dumps(data))
-    else:
-        for key, value in data.items():
-            print(f"{key}: {value}")
+app.add_typer(mail_commands.app, name="mail")
+app.add_typer(webhook_commands.app, name="webhooks")
 
 
 @app.command()
@@ -78,8 +46,8 @@ def bootstrap(as_json: JsonFlag = False) -> None:
     """Create the first organization and business unit if missing, and issue a fresh live
     and test API key with every permission."""
     migrations.upgrade(get_settings().database_url)
-    result = _in_transaction(lambda s: tenancy.bootstrap(s, region=get_settings().region))
-    _print(
+    result = in_transaction(lambda s: tenancy.bootstrap(s, region=get_settings().region))
+    print_data(
         {
             "tenantId": result.business_unit.id,
             "apiKey": result.live_key.secret,
@@ -172,7 +140,7 @@ def advance_clock(
         moved = await test_clocks.advance(session, ctx, clock, until)
         return {"testClockId": moved.id, "frozenTime": moved.frozen_time.isoformat()}
 
-    _print(_in_transaction(work), as_json)
+    print_data(in_transaction(work), as_json)
 
 
 def _welcome(host: str, port: int) -> None:
@@ -182,7 +150,7 @@ def _welcome(host: str, port: int) -> None:
             return await tenancy.bootstrap(session, region=get_settings().region)
         return unit.id
 
-    found = _in_transaction(first_unit)
+    found = in_transaction(first_unit)
     base = f"http://{host}:{port}"
     print(f"\nflexbill {base}  (API docs: {base}/docs)")
     if isinstance(found, tenancy.Bootstrap):
@@ -236,13 +204,13 @@ def create_key(
     as_json: JsonFlag = False,
 ) -> None:
     """Issue an API key. The secret is printed once."""
-    issued = _in_transaction(
+    issued = in_transaction(
         lambda s: tenancy.create_api_key(
             s, business_unit_id=tenant, mode=mode, tier=tier, permissions=permission or ["*"],
             allowed_ips=allow_ip or [], expires_at=expires_at, name=name,
         )
     )  # fmt: skip
-    _print({"apiKey": issued.secret, "keyId": issued.record.id}, as_json)
+    print_data({"apiKey": issued.secret, "keyId": issued.record.id}, as_json)
 
 
 @api_keys_app.command("list")
@@ -251,7 +219,7 @@ def list_keys(
     as_json: JsonFlag = False,
 ) -> None:
     """List a business unit's keys (both environments); secrets are never shown."""
-    keys = _in_transaction(lambda s: tenancy.list_api_keys(s, business_unit_id=tenant))
+    keys = in_transaction(lambda s: tenancy.list_api_keys(s, business_unit_id=tenant))
     rows = [_key_data(key, mode) for key, mode in keys]
     if as_json:
         print(json.dumps({"apiKeys": rows}))
@@ -269,10 +237,10 @@ def revoke_key(
     as_json: JsonFlag = False,
 ) -> None:
     """Revoke a key at once."""
-    key, mode = _in_transaction(
+    key, mode = in_transaction(
         lambda s: tenancy.revoke_api_key(s, business_unit_id=tenant, key_id=key_id)
     )
-    _print(_key_data(key, mode), as_json)
+    print_data(_key_data(key, mode), as_json)
 
 
 def main() -> None:

@@ -34,6 +34,34 @@ class Settings(BaseSettings):
 
     idempotency_ttl_hours: int = Field(default=24, ge=1)
 
+    # Where files (contracts, invoice PDFs, uploads) and other local state live.
+    data_dir: Path = Path("var")
+    # The address clients reach this server at: signed file URLs and e-mailed links use it.
+    public_url: str = "http://127.0.0.1:8000"
+    # Signs expiring file URLs and validation links; generated once and kept in the database
+    # when not set (see files/ and email/).
+    secret_key: str | None = None
+
+    # Files go to ``data_dir/files`` unless an S3-compatible bucket is configured.
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    upload_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+
+    # Outgoing e-mail. Without an SMTP host, e-mails are kept and shown by `flexbill mail list`.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: str = "starttls"  # starttls | tls | none
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    mail_from: str = "flexbill <no-reply@localhost>"
+
+    # Webhook deliveries: how long one attempt may take.
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+
     # Serve a static JSON endpoint used by bench/ as the same-stack baseline.
     bench_baseline: bool = False
 

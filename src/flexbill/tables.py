@@ -9,12 +9,15 @@ from flexbill.core import jobs as jobs_models
 from flexbill.core.models import Base
 from flexbill.customers import models as customers_models
 from flexbill.events import models as events_models
+from flexbill.files import models as files_models
 from flexbill.idempotency import models as idempotency_models
+from flexbill.mail import models as mail_models
 from flexbill.orders import models as orders_models
 from flexbill.payments import models as payments_models
 from flexbill.settings import models as settings_models
 from flexbill.subscriptions import models as subscriptions_models
 from flexbill.tenancy import models as tenancy_models
+from flexbill.webhooks import models as webhooks_models
 
 metadata = Base.metadata
 
@@ -24,12 +27,15 @@ __all__ = [
     "catalog_models",
     "customers_models",
     "events_models",
+    "files_models",
     "idempotency_models",
     "jobs_models",
+    "mail_models",
     "metadata",
     "orders_models",
     "payments_models",
     "settings_models",
     "subscriptions_models",
     "tenancy_models",
+    "webhooks_models",
 ]

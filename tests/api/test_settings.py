@@ -44,6 +44,10 @@ DEFAULTS: dict[str, Any] = {
     ],
     "idPrefixes": {"order": None, "subscription": None, "asset": None, "customer": None},
     "orders": {"idempotencyWindowMinutes": 10},
+    "company": {
+        "name": "", "address": "", "email": None, "phone": None, "vatId": None,
+        "registrationNumber": None,
+    },
     "updatedAt": None,
 }  # fmt: skip
 
@@ -343,3 +347,16 @@ async def test_concurrent_first_saves_all_take_effect(
     settings = await settings_of(fresh)
     assert (settings["vat"]["rate"], settings["paymentTerms"]) == (19, "net_30")
     assert settings["contractEnd"] == "require_action"
+
+
+async def test_company_details_are_kept_for_documents(api: Api) -> None:
+    company = {"name": "Rent-a-Laptop GmbH", "address": "Hauptstr. 1\n10115 Berlin"}
+    settings = await patched(api, {"company": {**company, "vatId": "DE123456789"}})
+    assert settings["company"] == {
+        **company, "email": None, "phone": None, "vatId": "DE123456789",
+        "registrationNumber": None,
+    }  # fmt: skip
+    assert (await settings_of(api))["company"]["vatId"] == "DE123456789"
+    assert problems(await patch(api, {"company": {"name": "x" * 201}})) == [
+        ("company.name", "too_big")
+    ]

@@ -295,6 +295,19 @@ class IdPrefixes(_Rules):
     customer: IdPrefix = None
 
 
+class Company(_Rules):
+    """Who the business is, as its documents (invoices, contracts) and e-mails show it.
+    ``email`` is also where flexbill tells the owner about trouble (a webhook endpoint
+    disabled after failing for days)."""
+
+    name: Annotated[str, Field(max_length=200)] = ""
+    address: Annotated[str, Field(max_length=1000)] = ""  # lines separated by "\n"
+    email: Annotated[str | None, Field(max_length=254)] = None
+    phone: Annotated[str | None, Field(max_length=50)] = None
+    vat_id: Annotated[str | None, Field(max_length=50)] = None
+    registration_number: Annotated[str | None, Field(max_length=50)] = None
+
+
 class OrderRules(_Rules):
     # Orders of one customer e-mail with the same items within this window are one order.
     idempotency_window_minutes: Annotated[StrictInt, Field(ge=1, le=1440)] = 10
@@ -328,6 +341,7 @@ class BusinessSettings(_Rules):
     contract_lengths: tuple[ContractLength, ...] = DEFAULT_CONTRACT_LENGTHS
     id_prefixes: IdPrefixes = IdPrefixes()
     orders: OrderRules = OrderRules()
+    company: Company = Company()
     updated_at: datetime | None = None
 
     @field_validator("contract_lengths")

@@ -8,6 +8,9 @@ from datetime import timedelta
 
 from flexbill.billing import collection, late_fees, run
 from flexbill.core.db import Database
+from flexbill.files import jobs as file_jobs
+from flexbill.mail import sending as mail_sending
+from flexbill.webhooks import delivery as webhook_delivery
 from flexbill.worker import maintenance
 from flexbill.worker.registry import REGISTRY
 from flexbill.worker.runner import Worker
@@ -18,6 +21,9 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic(run.SWEEP, timedelta(minutes=10)),
     Periodic(collection.COLLECT_DUE, timedelta(minutes=10)),
     Periodic(late_fees.APPLY_LATE_FEES, timedelta(hours=1)),
+    *webhook_delivery.PERIODIC,
+    *mail_sending.PERIODIC,
+    *file_jobs.PERIODIC,
 )
 
 
@@ -30,4 +36,15 @@ async def run_worker(database: Database, stop: asyncio.Event) -> None:
     await worker(database).run_forever(stop)
 
 
-__all__ = ["SCHEDULE", "collection", "late_fees", "maintenance", "run", "run_worker", "worker"]
+__all__ = [
+    "SCHEDULE",
+    "collection",
+    "file_jobs",
+    "late_fees",
+    "mail_sending",
+    "maintenance",
+    "run",
+    "run_worker",
+    "webhook_delivery",
+    "worker",
+]

@@ -247,6 +247,15 @@ class OrderRulesBody(_Shown):
     idempotency_window_minutes: int
 
 
+class CompanyBody(_Shown):
+    name: str
+    address: str
+    email: str | None
+    phone: str | None
+    vat_id: str | None
+    registration_number: str | None
+
+
 class SettingsBody(_Shown):
     currency: str
     vat: VatBody
@@ -262,6 +271,7 @@ class SettingsBody(_Shown):
     contract_lengths: list[ContractLengthBody]
     id_prefixes: IdPrefixesBody
     orders: OrderRulesBody
+    company: CompanyBody
     updated_at: datetime | None
 
     @classmethod

@@ -1,0 +1,1 @@
+"""CLI command groups that live beside ``flexbill.cli``."""

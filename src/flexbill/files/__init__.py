@@ -1,0 +1,1 @@
+"""Documents: generated contracts and invoice PDFs, and uploaded files, in one storage."""

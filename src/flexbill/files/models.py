@@ -1,0 +1,3 @@
+"""The files table (filled in by the files work)."""
+
+from __future__ import annotations

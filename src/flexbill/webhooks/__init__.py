@@ -1,0 +1,1 @@
+"""Webhook endpoints and the at-least-once delivery of events to them."""

@@ -1,0 +1,3 @@
+"""Webhook endpoints and deliveries (filled in by the webhooks work)."""
+
+from __future__ import annotations
