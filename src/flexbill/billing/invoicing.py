@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from flexbill.billing import notices
 from flexbill.billing.models import (
     Invoice,
     InvoiceLine,
@@ -264,6 +265,7 @@ async def issue(
     for issued in written.values():
         data = payment_data(issued.payment, ctx.currency)
         await events.emit(session, ctx, EventType.PAYMENT_SCHEDULED, data)
+    await notices.invoices_issued(session, ctx, [issued.invoice for issued in written.values()])
     return [written.get(bill.key) for bill in bills]
 
 
