@@ -19,7 +19,7 @@ import pytest
 from fastapi import FastAPI
 
 from flexbill.app import create_app
-from flexbill.config import Settings
+from flexbill.config import Settings, get_settings
 from flexbill.core import migrate
 from flexbill.core.db import Database
 from flexbill.testing.postgres import PostgresCluster, find_binaries
@@ -36,6 +36,18 @@ async def _admin(cluster: PostgresCluster, *statements: str) -> None:
             await connection.execute(statement)
     finally:
         await connection.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Files the server keeps beside its database (documents, the sandbox gateway's
+    ledger) go to a temporary directory, never into the working tree."""
+    path = tmp_path_factory.mktemp("data")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FLEXBILL_DATA_DIR", str(path))
+        get_settings.cache_clear()
+        yield path
+    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")

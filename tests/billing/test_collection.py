@@ -20,7 +20,7 @@ from flexbill.core import clock
 from flexbill.core.db import Database
 from flexbill.core.jobs import JobStatus, backoff
 from flexbill.customers.models import Customer
-from flexbill.payments.sandbox import LEDGER
+from flexbill.payments.sandbox import default_ledger
 from tests.orders.support import tenant_context
 from tests.payments.factories import (
     DUE,
@@ -430,7 +430,7 @@ async def test_a_crash_after_the_gateway_call_never_charges_twice(
     with clock.frozen(T0):
         await worker(database, registry).run_until_idle()
         # The gateway charged, but nothing of it was committed.
-        (charged,) = LEDGER.charges(due.ctx.tenant_id, f"{due.payment_id}:")
+        (charged,) = default_ledger().charges(due.ctx.tenant_id, f"{due.payment_id}:")
         assert charged.idempotency_key == f"{due.payment_id}:attempt:1"
         rolled_back = await payment(database, due.ctx.tenant_id, due.payment_id)
         assert (rolled_back.status, rolled_back.capture_attempts) == ("pending", 0)
@@ -446,7 +446,7 @@ async def test_a_crash_after_the_gateway_call_never_charges_twice(
     assert (charge.status, charge.idempotency_key, charge.gateway_reference) == (
         transaction_status, charged.idempotency_key, charged.reference,
     )  # fmt: skip
-    assert LEDGER.charges(due.ctx.tenant_id, f"{due.payment_id}:") == [charged]
+    assert default_ledger().charges(due.ctx.tenant_id, f"{due.payment_id}:") == [charged]
     assert len(await payment_events(database, due.payment_id)) == 1
 
 
@@ -468,7 +468,7 @@ async def test_manual_payments_are_never_charged(
     )  # fmt: skip
     assert await transactions(database, due.payment_id) == []
     assert await collect_jobs(database) == []
-    assert LEDGER.charges(due.ctx.tenant_id, f"{due.payment_id}:") == []
+    assert default_ledger().charges(due.ctx.tenant_id, f"{due.payment_id}:") == []
 
 
 async def test_customers_without_auto_charge_are_not_charged(

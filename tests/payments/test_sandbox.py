@@ -5,6 +5,7 @@ the manual gateway that never charges."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -22,6 +23,7 @@ from flexbill.payments.models import Transaction
 from flexbill.payments.sandbox import (
     SETTLEMENT_DELAY,
     IdempotencyKeyReused,
+    SandboxCharge,
     SandboxGateway,
     SandboxLedger,
     UnknownCharge,
@@ -174,14 +176,39 @@ async def test_a_lookup_of_an_unknown_charge_fails() -> None:
         await sandbox().lookup("ch_sandbox_nope", now=T0)
 
 
-async def test_the_ledger_keeps_only_the_newest_charges() -> None:
-    ledger = SandboxLedger(capacity=2)
-    gateway = sandbox(ledger)
-    oldest = await charge(gateway, "tok_visa", "k1")
-    await charge(gateway, "tok_visa", "k2")
-    await charge(gateway, "tok_visa", "k3")
-    assert [c.idempotency_key for c in ledger.charges(TENANT)] == ["k2", "k3"]
-    assert ledger.by_reference(TENANT, str(oldest.reference)) is None
+async def test_the_ledger_outlives_the_process(tmp_path: Path) -> None:
+    """A charge is on file before it is answered: a new process (a new ledger on the same
+    file) answers the same key with the same charge and looks up its pending charges."""
+    before = SandboxLedger(tmp_path / "ledger.db")
+    paid = await charge(sandbox(before), "tok_visa", "pay_1:attempt:1")
+    delayed = await charge(sandbox(before), "tok_delayed", "pay_2:attempt:1")
+    before.close()
+
+    after = SandboxLedger(tmp_path / "ledger.db")
+    again = await charge(sandbox(after), "tok_visa", "pay_1:attempt:1", now=T0 + timedelta(1))
+    assert (again.status, again.reference) == (ChargeStatus.SUCCEEDED, paid.reference)
+    assert delayed.reference is not None
+    settled = await sandbox(after).lookup(delayed.reference, now=T0 + SETTLEMENT_DELAY)
+    assert settled.status is ChargeStatus.SUCCEEDED
+    with pytest.raises(IdempotencyKeyReused):
+        await charge(sandbox(after), "tok_visa", "pay_1:attempt:1", amount=1)
+    assert [c.idempotency_key for c in after.charges(TENANT)] == [
+        "pay_1:attempt:1", "pay_2:attempt:1",
+    ]  # fmt: skip
+
+
+async def test_two_processes_charging_one_key_make_one_charge(tmp_path: Path) -> None:
+    ours, theirs = SandboxLedger(tmp_path / "l.db"), SandboxLedger(tmp_path / "l.db")
+    first = await charge(sandbox(ours), "tok_delayed", "pay_1:attempt:1")
+    # The other process checked the key before ours wrote it, and now writes its own.
+    late = SandboxCharge(
+        reference=str(first.reference), idempotency_key="pay_1:attempt:1", amount=7139,
+        currency="EUR", token="tok_delayed", created_at=T0 + timedelta(1), settles_at=None,
+    )  # fmt: skip
+    recorded = theirs.add(TENANT, late)
+    assert recorded.created_at == T0  # the first charge written wins
+    assert recorded.settles_at == T0 + SETTLEMENT_DELAY
+    assert len(theirs.charges(TENANT)) == len(ours.charges(TENANT)) == 1
 
 
 async def test_the_manual_gateway_never_charges() -> None:

@@ -28,33 +28,36 @@ second charge; the same key with another amount, currency or token is refused
 (``IdempotencyKeyReused``), as processors refuse it. References are derived from the key,
 so even a forgotten charge comes back under the same reference.
 
-Where the sandbox remembers its charges: in ``LEDGER`` (this process, bounded: it only has
-to bridge the moments between a charge and the commit that records it, which a crash can
-roll back), and in the ``transactions`` rows its answers were recorded in (which survive a
-restart: ``raw`` holds everything the sandbox needs to answer again). A crash between the
-charge and the commit *and* a restart of the process lose the charge; a real processor
-would still know it, and so would a ``sandbox_charges`` table (see the billing issue).
+Where the sandbox remembers its charges: in its own ledger, a SQLite file
+(``<data_dir>/sandbox-gateway.db``) written and made durable *before* a charge is answered,
+as a processor records a charge before it answers. So a worker killed between the call and
+the commit of its answer, then started again in a new process, finds the charge under the
+same key and is answered the same: never a second charge. The ledger lives outside the
+job's database transaction on purpose (a rollback must not make the processor forget).
+Where the file is not shared (workers on several machines), the ``transactions`` rows the
+answers were recorded in are the fallback (``raw`` holds everything needed to answer again).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, Final
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from flexbill.config import get_settings
 from flexbill.payments.gateway import ChargeStatus, GatewayResult, GatewayUnavailable
 from flexbill.payments.models import Gateway, Transaction
 
 SETTLEMENT_DELAY: Final = timedelta(minutes=30)
 """How long a ``tok_delayed`` charge stays ``pending``."""
-
-LEDGER_CAPACITY: Final = 10_000
 
 
 class Behaviour(StrEnum):
@@ -186,38 +189,104 @@ def charge_reference(tenant_id: str, idempotency_key: str) -> str:
     return f"ch_sandbox_{digest[:24]}"
 
 
-class SandboxLedger:
-    """The charges the sandbox made in this process, oldest first, at most ``capacity``."""
+LEDGER_FILE: Final = "sandbox-gateway.db"
 
-    def __init__(self, capacity: int = LEDGER_CAPACITY) -> None:
-        self.capacity = capacity
-        self._by_key: OrderedDict[tuple[str, str], SandboxCharge] = OrderedDict()
-        self._by_reference: dict[tuple[str, str], SandboxCharge] = {}
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS charges (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant_id TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    reference TEXT NOT NULL,
+    charge TEXT NOT NULL,
+    UNIQUE (tenant_id, idempotency_key),
+    UNIQUE (tenant_id, reference)
+)
+"""
+
+
+class SandboxLedger:
+    """The charges the sandbox made, oldest first: in a SQLite file that outlives the
+    process (``path``), or in memory for tests of the gateway alone (``path=None``).
+
+    Each ``add`` is committed before it returns. Several processes may share the file: the
+    first charge written under a key wins and the others are answered with it."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self._connection: sqlite3.Connection | None = None
+
+    def _db(self) -> sqlite3.Connection:
+        if self._connection is None:
+            if self.path is not None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(
+                ":memory:" if self.path is None else str(self.path),
+                isolation_level=None,  # autocommit: each statement is durable on return
+                check_same_thread=False,
+                timeout=10,
+            )
+            if self.path is not None:
+                connection.execute("PRAGMA journal_mode=WAL")
+                # Survives a killed process (what it is for); an OS crash may lose the tail.
+                connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute(_SCHEMA)
+            self._connection = connection
+        return self._connection
+
+    def _one(self, sql: str, *parameters: str) -> SandboxCharge | None:
+        row = self._db().execute(sql, parameters).fetchone()
+        return None if row is None else SandboxCharge.from_raw(orjson.loads(row[0]))
 
     def by_key(self, tenant_id: str, idempotency_key: str) -> SandboxCharge | None:
-        return self._by_key.get((tenant_id, idempotency_key))
+        return self._one(
+            "SELECT charge FROM charges WHERE tenant_id = ? AND idempotency_key = ?",
+            tenant_id, idempotency_key,
+        )  # fmt: skip
 
     def by_reference(self, tenant_id: str, reference: str) -> SandboxCharge | None:
-        return self._by_reference.get((tenant_id, reference))
+        return self._one(
+            "SELECT charge FROM charges WHERE tenant_id = ? AND reference = ?",
+            tenant_id, reference,
+        )  # fmt: skip
 
-    def add(self, tenant_id: str, charge: SandboxCharge) -> None:
-        self._by_key[(tenant_id, charge.idempotency_key)] = charge
-        self._by_reference[(tenant_id, charge.reference)] = charge
-        while len(self._by_key) > self.capacity:
-            (old_tenant, _key), old = self._by_key.popitem(last=False)
-            self._by_reference.pop((old_tenant, old.reference), None)
+    def add(self, tenant_id: str, charge: SandboxCharge) -> SandboxCharge:
+        """Record ``charge``; the charge recorded under its key (an earlier one wins)."""
+        self._db().execute(
+            "INSERT INTO charges (tenant_id, idempotency_key, reference, charge)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (tenant_id, charge.idempotency_key, charge.reference,
+             orjson.dumps(charge.answer(charge.created_at).raw).decode()),
+        )  # fmt: skip
+        recorded = self.by_key(tenant_id, charge.idempotency_key)
+        assert recorded is not None, "a charge just written is there"
+        return recorded
 
     def charges(self, tenant_id: str, key_prefix: str = "") -> list[SandboxCharge]:
         """The charges made for ``tenant_id`` whose key starts with ``key_prefix`` (a
-        payment's keys start with its id)."""
-        return [
-            charge
-            for (tenant, key), charge in self._by_key.items()
-            if tenant == tenant_id and key.startswith(key_prefix)
-        ]
+        payment's keys start with its id), oldest first."""
+        rows = self._db().execute(
+            "SELECT charge FROM charges WHERE tenant_id = ? AND substr(idempotency_key, 1, ?) = ?"
+            " ORDER BY seq",
+            (tenant_id, len(key_prefix), key_prefix),
+        )
+        return [SandboxCharge.from_raw(orjson.loads(row[0])) for row in rows]
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
 
-LEDGER = SandboxLedger()
+_LEDGERS: dict[Path, SandboxLedger] = {}
+
+
+def default_ledger() -> SandboxLedger:
+    """The ledger of this installation: ``<data_dir>/sandbox-gateway.db``."""
+    path = (get_settings().data_dir / LEDGER_FILE).resolve()
+    ledger = _LEDGERS.get(path)
+    if ledger is None:
+        ledger = _LEDGERS[path] = SandboxLedger(path)
+    return ledger
 
 
 class SandboxGateway:
@@ -227,11 +296,11 @@ class SandboxGateway:
     charges = True
 
     def __init__(
-        self, session: AsyncSession | None, tenant_id: str, ledger: SandboxLedger = LEDGER
+        self, session: AsyncSession | None, tenant_id: str, ledger: SandboxLedger | None = None
     ) -> None:
         self.session = session
         self.tenant_id = tenant_id
-        self.ledger = ledger
+        self.ledger = ledger or default_ledger()
 
     async def charge(
         self, *, amount: int, currency: str, token: str, idempotency_key: str, now: datetime
@@ -260,7 +329,15 @@ class SandboxGateway:
             idempotency_key=idempotency_key, amount=amount, currency=currency, token=token,
             created_at=now, settles_at=now + SETTLEMENT_DELAY if delayed else None,
         )  # fmt: skip
-        self.ledger.add(self.tenant_id, charge)
+        recorded = self.ledger.add(self.tenant_id, charge)
+        if recorded != charge:
+            return await self.charge(
+                amount=amount,
+                currency=currency,
+                token=token,
+                idempotency_key=idempotency_key,
+                now=now,
+            )  # another process charged this key first: answer as it was answered
         return charge.answer(now)
 
     async def lookup(self, reference: str, *, now: datetime) -> GatewayResult:
