@@ -327,19 +327,30 @@ async def test_a_network_error_is_retried_with_the_same_key(
     assert (job.status, job.attempts) == (JobStatus.SUCCEEDED, 2)
 
 
-async def test_a_network_error_that_lasts_leaves_a_dead_job(
+async def test_a_network_error_that_lasts_leaves_dead_jobs_but_no_stranded_payment(
     api: Api, database: Database, tenant: Tenant
 ) -> None:
     due = await due_payment(api, database, tenant, "tok_network_error")
     with clock.frozen(T0):
-        for _ in range(10):
+        for _ in range(8):
             await worker(database).run_until_idle()
             clock.advance(timedelta(hours=7))  # past any backoff
-    (job,) = await collect_jobs(database)
-    assert (job.status, job.attempts) == (JobStatus.DEAD, job.max_attempts)
-    stuck = await payment(database, due.ctx.tenant_id, due.payment_id)
-    assert (stuck.status, stuck.capture_attempts) == ("pending", 0)
-    assert await transactions(database, due.payment_id) == []
+        dead = [job for job in await collect_jobs(database) if job.status == JobStatus.DEAD]
+        assert dead
+        assert all(job.attempts == job.max_attempts for job in dead)
+        assert all(str(job.dedup_key).endswith(f"#dead:{job.id}") for job in dead)
+        stuck = await payment(database, due.ctx.tenant_id, due.payment_id)
+        assert (stuck.status, stuck.capture_attempts) == ("pending", 0)
+        assert await transactions(database, due.payment_id) == []
+
+        # The processor answers again: the next sweep gives the attempt a fresh job.
+        await add_method(api, due.customer_id, "tok_visa", isDefault=True)
+        clock.advance(timedelta(hours=7))
+        await worker(database).run_until_idle()
+    paid = await payment(database, due.ctx.tenant_id, due.payment_id)
+    assert (paid.status, paid.capture_attempts) == ("paid", 1)
+    (charge,) = await transactions(database, due.payment_id)
+    assert charge.idempotency_key == f"{due.payment_id}:attempt:1"
 
 
 @pytest.mark.parametrize(

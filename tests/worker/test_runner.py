@@ -167,6 +167,25 @@ async def test_a_dedup_key_enqueues_once(database: Database, recorder: Recorder)
     assert [job.payload["name"] for job in await _jobs(database)] == ["a"]
 
 
+async def test_a_dead_job_gives_its_dedup_key_up(database: Database, recorder: Recorder) -> None:
+    """The work a dead job stood for can be asked for again (the sweep that found a
+    payment due finds it again) and then gets a fresh job."""
+    recorder.failures_left = 1
+    with clock.frozen(T0):
+        await _enqueue(database, "flaky", payload={"name": "ada"}, dedup_key="k:1", max_attempts=1)
+        await Worker(database, recorder.registry).run_until_idle()
+        (dead,) = await _jobs(database)
+        assert (dead.status, dead.dedup_key) == (JobStatus.DEAD, f"k:1#dead:{dead.id}")
+        again = await _enqueue(database, "flaky", payload={"name": "ada"}, dedup_key="k:1")
+        assert again is not None
+        assert await _enqueue(database, "flaky", payload={"name": "ada"}, dedup_key="k:1") is None
+        await Worker(database, recorder.registry).run_until_idle()
+    assert sorted((job.status, job.dedup_key) for job in await _jobs(database)) == sorted(
+        [(JobStatus.DEAD, f"k:1#dead:{dead.id}"), (JobStatus.SUCCEEDED, "k:1")]
+    )
+    assert await _customers(database) == 1
+
+
 async def test_a_job_whose_worker_died_is_taken_over(
     database: Database, recorder: Recorder
 ) -> None:

@@ -5,7 +5,8 @@ when the change that asked for it was committed. Workers (``flexbill.worker``) c
 jobs, run each in its own transaction together with marking it done, and on failure put
 it back with a growing delay until its last attempt leaves it ``dead`` (visible, never
 silently dropped). A ``dedup_key`` makes enqueueing idempotent: a second job with the same
-key is not added while the first exists.
+key is not added while the first exists, unless the first died (a dead job gives its key
+up, so that the work can be asked for again).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from flexbill.core.models import Base, Timestamped, UTCDateTime
 
 DEFAULT_MAX_ATTEMPTS = 8
 MAX_ERROR_LENGTH = 2000
+DEDUP_KEY_LENGTH = 200
 
 
 class JobStatus(StrEnum):
@@ -60,8 +62,11 @@ class Job(Timestamped, Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
-    # Natural idempotency: at most one job per key, ever (``None``: no such guarantee).
-    dedup_key: Mapped[str | None] = mapped_column(String(200), default=None, unique=True)
+    # Natural idempotency: at most one live or succeeded job per key (``None``: no such
+    # guarantee); a dead job's key is renamed (``worker.runner.released_key``).
+    dedup_key: Mapped[str | None] = mapped_column(
+        String(DEDUP_KEY_LENGTH), default=None, unique=True
+    )
 
 
 async def enqueue(

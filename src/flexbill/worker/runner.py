@@ -6,7 +6,7 @@ writer at a time anyway), leasing each for ``lease``. It then runs each job in i
 transaction, in which the job is also marked done: the work and its completion commit
 together or not at all. A worker that dies mid-job leaves the lease to expire, and the
 job is claimed again. A failed attempt is put back with a growing delay
-(``core.jobs.backoff``); the last one leaves the job ``dead``.
+(``core.jobs.backoff``); the last one leaves the job ``dead`` and frees its dedup key.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from flexbill.core import clock
 from flexbill.core.db import Database
 from flexbill.core.ids import new_id
-from flexbill.core.jobs import MAX_ERROR_LENGTH, Job, JobStatus, backoff
+from flexbill.core.jobs import DEDUP_KEY_LENGTH, MAX_ERROR_LENGTH, Job, JobStatus, backoff
 from flexbill.worker.registry import Registry
 from flexbill.worker.schedule import Periodic, enqueue_due
 
@@ -38,6 +38,15 @@ class UnknownJobKind(LookupError):
 
 def _worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{new_id('w')[-6:]}"
+
+
+def released_key(job: Job) -> str | None:
+    """The key a dead job keeps: its own, renamed, so that the work it stood for (a
+    payment's attempt, a tenant's billing) can be asked for again and get a fresh job,
+    while people can still see which key died."""
+    if job.dedup_key is None:
+        return None
+    return f"{job.dedup_key}#dead:{job.id}"[-DEDUP_KEY_LENGTH:]
 
 
 class Worker:
@@ -142,6 +151,7 @@ class Worker:
             if final or job.attempts >= job.max_attempts:
                 job.status = JobStatus.DEAD
                 job.finished_at = clock.now()
+                job.dedup_key = released_key(job)
             else:
                 job.status = JobStatus.PENDING
                 job.run_at = clock.now() + backoff(job.attempts)
