@@ -323,11 +323,12 @@ async def test_fees_on_a_test_clock_at_the_clocks_time(
         return payments
 
     monthly = Decimal("59.99")  # no VAT: the settings' default
+    first = Decimal("84.99")  # and the laptop's 25.00 setup fee, on the first invoice
     (january,) = await advance_to(CLOCK_T0 + timedelta(hours=1))  # billed, due today
-    assert _fee_fields(january) == (monthly, monthly, False, Decimal("0"))
+    assert _fee_fields(january) == (first, first, False, Decimal("0"))
     (january,) = await advance_to(datetime(2025, 1, 17, 9, 0, tzinfo=UTC))  # grace's last day
     assert (january["dueDate"], january["status"]) == ("2025-01-15", "pending")
-    assert _fee_fields(january) == (monthly, monthly, False, Decimal("0"))
+    assert _fee_fields(january) == (first, first, False, Decimal("0"))
 
     # The real time is far on, but a customer on a clock lives on the clock's time.
     assert await _run_job_on(database, datetime(2025, 3, 1, 9, 0, tzinfo=UTC)) == 1
@@ -335,11 +336,11 @@ async def test_fees_on_a_test_clock_at_the_clocks_time(
     assert january["lateFeeApplied"] is False
 
     (january,) = await advance_to(datetime(2025, 1, 18, 0, 0, tzinfo=UTC))
-    assert _fee_fields(january) == (Decimal("64.99"), monthly, True, Decimal("5.00"))
+    assert _fee_fields(january) == (Decimal("89.99"), first, True, Decimal("5.00"))
     assert january["updatedAt"] == "2025-01-18T00:00:00Z"
 
     january, february = await advance_to(datetime(2025, 2, 20, 9, 0, tzinfo=UTC))
-    assert _fee_fields(january) == (Decimal("64.99"), monthly, True, Decimal("5.00"))
+    assert _fee_fields(january) == (Decimal("89.99"), first, True, Decimal("5.00"))
     assert february["dueDate"] == "2025-02-15"
     assert _fee_fields(february) == (Decimal("64.99"), monthly, True, Decimal("5.00"))
     assert [line["kind"] for line in february["lineItems"]] == ["rental", "late_fee"]

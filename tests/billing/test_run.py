@@ -215,7 +215,11 @@ async def test_a_year_from_the_31st_then_the_contract_ends(
         assert (await run_again(database, tenant)).invoices == 0
 
         result = await billed(database)
-        assert result.rows == table(monthly(MONTH_ENDS, "59.99", "0", "59.99"))
+        # The laptop's 12-month price has a 25.00 setup fee: on the first invoice only.
+        first_period = ("2025-01-31", "2025-02-28", "84.99", "0", "84.99", "2025-01-31")
+        assert result.rows == table([first_period, *monthly(MONTH_ENDS[1:], "59.99", "0", "59.99")])
+        assert [line.kind for line in result.invoices[0].lines] == ["rental", "setup_fee"]
+        assert [line.total for line in result.invoices[0].lines] == [5999, 2500]
         assert {p.rental_id for p in result.payments} == {laptop["rentalId"]}
         assert {p.payment_type for p in result.payments} == {"individual"}
         ended = await rental(api, laptop["rentalId"])
@@ -234,7 +238,7 @@ async def test_a_year_from_the_31st_then_the_contract_ends(
         "paymentId": result.payments[0].id, "customerId": laptop["customerId"],
         "rentalId": laptop["rentalId"], "subscriptionId": laptop["rentalId"],
         "billingGroupId": None, "invoiceId": result.invoices[0].id, "billingPeriod": "2025-01",
-        "amount": D("59.99"), "currency": "EUR", "dueDate": "2025-01-31", "status": "pending",
+        "amount": D("84.99"), "currency": "EUR", "dueDate": "2025-01-31", "status": "pending",
     }  # fmt: skip
     assert first.occurred_at == datetime(2025, 1, 31, 9, tzinfo=UTC)
 
@@ -259,7 +263,8 @@ async def test_fixed_day_prorated_with_exclusive_vat_renewing_monthly(
         assert (await run_again(database, tenant)).invoices == 0
         renewed = await rental(api, laptop["rentalId"])
     firsts = [add_months(date(2025, 4, 1), n).isoformat() for n in range(14)]
-    expected = [("2025-03-10", "2025-04-01", "42.57", "8.09", "50.66", "2025-03-24")]
+    # 22/31 of 59.99 = 42.57 and the 25.00 setup fee; 19 % VAT once on 67.57 = 12.84.
+    expected = [("2025-03-10", "2025-04-01", "67.57", "12.84", "80.41", "2025-03-24")]
     expected += monthly(firsts, "59.99", "11.40", "71.39", due_days=14)
     assert (await billed(database)).rows == table(expected)
     assert (renewed["status"], renewed["contractLength"], renewed["endDate"]) == (
@@ -362,9 +367,9 @@ async def test_a_billing_group_gets_one_invoice_per_period(
     result = await billed(database)
     assert result.rows == table(
         [
-            ("2025-03-15", "2025-04-15", "141.40", "0", "141.40", "2025-03-15"),
+            ("2025-03-15", "2025-04-15", "191.40", "0", "191.40", "2025-03-15"),
             ("2025-04-15", "2025-05-15", "119.98", "0", "119.98", "2025-04-15"),
-            ("2025-05-15", "2025-06-15", "229.96", "0", "229.96", "2025-05-15"),
+            ("2025-05-15", "2025-06-15", "254.96", "0", "254.96", "2025-05-15"),
             ("2025-06-15", "2025-07-15", "179.97", "0", "179.97", "2025-06-15"),
         ]
     )
@@ -374,11 +379,15 @@ async def test_a_billing_group_gets_one_invoice_per_period(
         for i in result.invoices
     ]
     assert lines == [
-        [(ids[0], "proration", "2025-03-10", 7070), (ids[1], "proration", "2025-03-10", 7070)],
+        [
+            (ids[0], "proration", "2025-03-10", 7070), (ids[0], "setup_fee", "2025-03-10", 2500),
+            (ids[1], "proration", "2025-03-10", 7070), (ids[1], "setup_fee", "2025-03-10", 2500),
+        ],
         [(ids[0], "rental", "2025-04-15", 5999), (ids[1], "rental", "2025-04-15", 5999)],
         [
             (ids[0], "rental", "2025-05-15", 5999), (ids[1], "rental", "2025-05-15", 5999),
             (ids[2], "proration", "2025-04-20", 10998),  # 59.99 × (25/30 + 1)
+            (ids[2], "setup_fee", "2025-04-20", 2500),
         ],
         [(i, "rental", "2025-06-15", 5999) for i in ids],
     ]  # fmt: skip
@@ -386,7 +395,7 @@ async def test_a_billing_group_gets_one_invoice_per_period(
     assert (payment.payment_type, payment.rental_id, payment.billing_group_id) == (
         "consolidated", None, group_id,
     )  # fmt: skip
-    assert [item["rental_id"] for item in payment.line_items] == ids
+    assert [item["rental_id"] for item in payment.line_items] == [ids[0], ids[1], ids[2], ids[2]]
     assert {i.customer_id for i in result.invoices} == {first["customerId"]}
     assert (await events_of(database, "payment.scheduled"))[0].data["billingGroupId"] == group_id
     assert (await rental(api, ids[2]))["nextBillingDate"] == "2025-07-15"
@@ -428,7 +437,7 @@ async def test_a_test_clock_bills_its_customers_on_its_own_time(
         assert advanced.status_code == 200, advanced.text
     assert (await billed(database)).rows == table(
         [
-            ("2025-01-31", "2025-02-28", "59.99", "0", "59.99", "2025-02-01"),
+            ("2025-01-31", "2025-02-28", "84.99", "0", "84.99", "2025-02-01"),  # + setup fee
             ("2025-02-28", "2025-03-31", "59.99", "0", "59.99", "2025-02-28"),
         ]
     )
@@ -453,7 +462,7 @@ async def test_a_second_attempt_for_a_key_writes_nothing(
                 issued = await invoicing.issue(session, ctx, settings_now, [bill], now=clock.now())
                 assert (issued[0] is None) == (attempt == 1)
     result = await billed(database)
-    assert result.rows == table([("2025-01-10", "2025-02-10", "59.99", "0", "59.99", "2025-01-10")])
+    assert result.rows == table([("2025-01-10", "2025-02-10", "84.99", "0", "84.99", "2025-01-10")])
     assert result.invoices[0].billing_key == f"{laptop['rentalId']}:2025-01-10"
 
 
@@ -485,7 +494,7 @@ async def clone(database: Database, ctx: TenantContext, template_id: str, count:
                     **columns, "id": f"sub_bulk{n:05d}", "customer_id": f"cust_bulk{n:05d}",
                     "serial_number": f"BULK-{n:05d}", "monthly_amount": 1000 + n,
                     "start_date": start, "end_date": add_months(start, 12),
-                    "next_billing_date": start,
+                    "next_billing_date": start, "setup_fee": 0,
                 }
             )  # fmt: skip
         await session.execute(insert(Customer), customers)

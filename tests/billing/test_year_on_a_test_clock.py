@@ -87,17 +87,17 @@ async def test_a_year_of_billing_on_a_test_clock(test_api: Api, database: Databa
     async def advance_to(moment: datetime) -> None:
         await _ok(await api.post(f"{clock_path}/advance", {"frozenTime": moment.isoformat()}))
 
-    # The first month is billed and the card declines.
+    # The first month (with the laptop's 25.00 setup fee) is billed and the card declines.
     await advance_to(T0 + timedelta(hours=1))
     (first,) = await _payments(api, rental_id)
     assert (first["amount"], first["billingPeriod"], first["dueDate"]) == (
-        Decimal("59.99"), "2025-01", "2025-01-15",
+        Decimal("84.99"), "2025-01", "2025-01-15",
     )  # fmt: skip
     assert first["status"] == "failed"
     assert first["captureAttempts"] == 1
     (invoice,) = await _invoices(api, rental_id)
     assert (invoice["number"], invoice["total"], invoice["status"]) == (
-        "INV-000001", Decimal("59.99"), "open",
+        "INV-000001", Decimal("84.99"), "open",
     )  # fmt: skip
 
     # The customer replaces the card; the retry three days later succeeds.
@@ -113,7 +113,7 @@ async def test_a_year_of_billing_on_a_test_clock(test_api: Api, database: Databa
     (first,) = await _payments(api, rental_id)
     assert (first["status"], first["captureAttempts"]) == ("paid", 2)
     (invoice,) = await _invoices(api, rental_id)
-    assert (invoice["status"], invoice["amountPaid"]) == ("paid", Decimal("59.99"))
+    assert (invoice["status"], invoice["amountPaid"]) == ("paid", Decimal("84.99"))
 
     # Through the three-month term and three monthly renewals: seven months in all.
     await advance_to(datetime(2025, 7, 20, 9, 0, tzinfo=UTC))
@@ -122,14 +122,14 @@ async def test_a_year_of_billing_on_a_test_clock(test_api: Api, database: Databa
         "2025-01", "2025-02", "2025-03", "2025-04", "2025-05", "2025-06", "2025-07",
     ]  # fmt: skip
     assert {p["status"] for p in payments} == {"paid"}
-    assert {p["amount"] for p in payments} == {Decimal("59.99")}
+    assert [p["amount"] for p in payments] == [Decimal("84.99")] + [Decimal("59.99")] * 6
     numbers = [i["number"] for i in await _invoices(api, rental_id)]
     assert numbers == [f"INV-{n:06d}" for n in range(1, 8)]
     renewed = await _ok(await api.get(f"/v1/subscriptions/{rental_id}"))
     assert (renewed["status"], renewed["endDate"]) == ("active", "2025-08-15")
-    assert renewed["totalCollected"] == Decimal("419.93")  # 7 × 59.99
+    assert renewed["totalCollected"] == Decimal("444.93")  # 7 × 59.99 + 25.00
     customer = await _ok(await api.get(f"/v1/customers/{customer_id}"))
-    assert customer["lifetimeCollected"] == Decimal("419.93")
+    assert customer["lifetimeCollected"] == Decimal("444.93")
 
     # Cancelled: nothing more is billed.
     await _ok(

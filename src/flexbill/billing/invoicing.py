@@ -45,7 +45,7 @@ from flexbill.core.ids import new_id
 from flexbill.events import service as events
 from flexbill.events.models import EventType
 from flexbill.orders.totals import Line, VatRule, order_totals, vat_rule
-from flexbill.settings.rules import BusinessSettings, VatMode
+from flexbill.settings.rules import BusinessSettings, FirstPayment, VatMode
 from flexbill.subscriptions.models import Subscription
 from flexbill.tenancy.context import TenantContext
 
@@ -161,14 +161,51 @@ async def _billed_keys(session: AsyncSession, tenant_id: str, keys: Sequence[str
     return found
 
 
-def _line_item(charge: Charge, line: InvoiceLine) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Item:
+    """One line to write: a charge's days, or the one-off setup fee of its device."""
+
+    charge: Charge
+    kind: LineKind
+    description: str
+    price: int  # net with exclusive VAT, gross with inclusive VAT
+
+
+def _setup_fee_due(charge: Charge, settings: BusinessSettings) -> bool:
+    """Whether ``charge``'s subscription still owes its setup fee: it is billed once, on
+    the first invoice that bills the subscription, unless that first payment was
+    collected outside flexbill (the setup fee with it)."""
+    subscription = charge.subscription
+    return (
+        subscription.setup_fee > 0
+        and subscription.setup_fee_invoice_id is None
+        and settings.first_payment is not FirstPayment.COLLECTED_EXTERNALLY
+    )
+
+
+def _items(bill: Bill, settings: BusinessSettings) -> list[_Item]:
+    items = []
+    for charge in bill.charges:
+        subscription, period = charge.subscription, charge.period
+        kind = LineKind.RENTAL if period.whole else LineKind.PRORATION
+        items.append(_Item(charge, kind, describe(subscription, period), period.amount))
+        if _setup_fee_due(charge, settings):
+            description = (
+                f"Setup fee – {subscription.product_name} – {subscription.variant_name} "
+                f"({subscription.serial_number})"
+            )
+            items.append(_Item(charge, LineKind.SETUP_FEE, description, subscription.setup_fee))
+    return items
+
+
+def _line_item(item: _Item, line: InvoiceLine) -> dict[str, Any]:
     """A payment's ``line_items`` entry (minor units, snake_case like every JSON column)."""
     return {
         "description": line.description,
         "kind": line.kind,
-        "rental_id": charge.subscription.id,
-        "period_start": charge.period.start.isoformat(),
-        "period_end": charge.period.end.isoformat(),
+        "rental_id": item.charge.subscription.id,
+        "period_start": item.charge.period.start.isoformat(),
+        "period_end": item.charge.period.end.isoformat(),
         "net_amount": line.amount,
         "tax_amount": line.tax_amount,
         "amount": line.total,
@@ -176,32 +213,34 @@ def _line_item(charge: Charge, line: InvoiceLine) -> dict[str, Any]:
 
 
 def _line(
-    ctx: TenantContext, invoice_id: str, position: int, charge: Charge, amounts: LineAmounts
+    ctx: TenantContext, invoice_id: str, position: int, item: _Item, amounts: LineAmounts
 ) -> InvoiceLine:
+    charge = item.charge
     return InvoiceLine(
-        tenant_id=ctx.tenant_id, invoice_id=invoice_id, position=position,
-        kind=LineKind.RENTAL if charge.period.whole else LineKind.PRORATION,
-        description=describe(charge.subscription, charge.period),
-        subscription_id=charge.subscription.id, quantity=1, unit_amount=amounts.amount,
-        amount=amounts.amount, tax_amount=amounts.tax_amount, total=amounts.total,
-        period_start=charge.period.start, period_end=charge.period.end,
+        tenant_id=ctx.tenant_id, invoice_id=invoice_id, position=position, kind=item.kind,
+        description=item.description, subscription_id=charge.subscription.id, quantity=1,
+        unit_amount=amounts.amount, amount=amounts.amount, tax_amount=amounts.tax_amount,
+        total=amounts.total, period_start=charge.period.start, period_end=charge.period.end,
     )  # fmt: skip
 
 
 def _rows(
     ctx: TenantContext, settings: BusinessSettings, bill: Bill, number: str, now: datetime
 ) -> Issued:
-    """The invoice (with its lines) and the payment of ``bill``, not added to the session."""
+    """The invoice (with its lines) and the payment of ``bill``, not added to the session.
+    A subscription whose setup fee this invoice bills is marked with the invoice."""
     vat = vat_rule(settings.vat)
-    priced = price_lines([charge.period.amount for charge in bill.charges], vat)
+    items = _items(bill, settings)
+    priced = price_lines([item.price for item in items], vat)
     due_date = now.date() + timedelta(days=settings.payment_terms.days)
     invoice_id = new_id(INVOICE_PREFIX)
     lines = [
-        _line(ctx, invoice_id, position, charge, amounts)
-        for position, (charge, amounts) in enumerate(
-            zip(bill.charges, priced.lines, strict=True), start=1
-        )
+        _line(ctx, invoice_id, position, item, amounts)
+        for position, (item, amounts) in enumerate(zip(items, priced.lines, strict=True), start=1)
     ]
+    for item in items:
+        if item.kind is LineKind.SETUP_FEE:
+            item.charge.subscription.setup_fee_invoice_id = invoice_id
     invoice = Invoice(
         tenant_id=ctx.tenant_id, id=invoice_id, number=number, billing_key=bill.key,
         status=InvoiceStatus.OPEN, customer_id=bill.customer_id,
@@ -221,9 +260,7 @@ def _rows(
         billing_period=billing_period(bill.period_start), period_start=bill.period_start,
         amount=priced.total, original_amount=priced.total, late_fee_applied=False,
         late_fee_amount=0, due_date=due_date, capture_attempts=0,
-        line_items=[
-            _line_item(charge, line) for charge, line in zip(bill.charges, lines, strict=True)
-        ],
+        line_items=[_line_item(item, line) for item, line in zip(items, lines, strict=True)],
         idempotency_key=bill.key, manually_marked=False, created_at=now, updated_at=now,
     )  # fmt: skip
     return Issued(invoice=invoice, payment=payment)

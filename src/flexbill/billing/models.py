@@ -195,6 +195,7 @@ class Payment(TenantOwned, Timestamped, Base):
         ),
         Index("ix_payments_tenant_rental_id", "tenant_id", "rental_id"),
         Index("ix_payments_tenant_billing_group_id", "tenant_id", "billing_group_id"),
+        Index("ix_payments_tenant_invoice_id", "tenant_id", "invoice_id"),
         # What collection and retries scan: payments due for an attempt.
         Index("ix_payments_tenant_status_next_retry_at", "tenant_id", "status", "next_retry_at"),
     )

@@ -69,6 +69,8 @@ class Transaction(TenantOwned, Timestamped, Base):
         UniqueConstraint("tenant_id", "idempotency_key"),
         Index("ix_transactions_tenant_payment_id", "tenant_id", "payment_id"),
         Index("ix_transactions_tenant_created_at", "tenant_id", "created_at", "id"),
+        # A gateway's answer looked up by its reference (a pending charge, a refund).
+        Index("ix_transactions_tenant_gateway_reference", "tenant_id", "gateway_reference"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -68,6 +68,11 @@ class Subscription(TenantOwned, Timestamped, Base):
         Index("ix_subscriptions_tenant_serial_number", "tenant_id", "serial_number"),
         Index("ix_subscriptions_tenant_sku_created_at", "tenant_id", "sku", "created_at", "id"),
         Index("ix_subscriptions_tenant_billing_group_id", "tenant_id", "billing_group_id"),
+        # What the billing sweep scans: active subscriptions whose next period has come.
+        Index(
+            "ix_subscriptions_tenant_status_next_billing_date",
+            *("tenant_id", "status", "next_billing_date"),
+        ),
         # "Is this variant rented?" (catalog/in_use.py) without scanning the tenant's rentals.
         Index("ix_subscriptions_tenant_variant_id_status", "tenant_id", "variant_id", "status"),
         # A device is rented by at most one active subscription, whatever races happen.
@@ -107,6 +112,9 @@ class Subscription(TenantOwned, Timestamped, Base):
     acquisition_cost: Mapped[int | None] = mapped_column(BigInteger, default=None)
     acquisition_cost_source: Mapped[str] = mapped_column(String(20))
     total_collected: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Charged once, on the first invoice that bills the contract (``billing.invoicing``).
+    setup_fee: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    setup_fee_invoice_id: Mapped[str | None] = mapped_column(String(40), default=None)
     custom_fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     notes: Mapped[str | None] = mapped_column(Text, default=None)
     extension_history: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

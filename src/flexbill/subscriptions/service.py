@@ -130,6 +130,7 @@ async def open_subscription(
             upgrade_from_rental_id=terms.upgrade_from_rental_id, list_price=item.list_price,
             list_price_source=item.list_price_source, acquisition_cost=acquisition_cost,
             acquisition_cost_source=acquisition_cost_source, total_collected=0,
+            setup_fee=item.setup_fee,
             custom_fields=dict(terms.custom_fields), notes=terms.notes, extension_history=[],
             replacement_history=[], history=[], created_by=ctx.actor, created_at=at,
         )
