@@ -204,7 +204,7 @@ async def test_a_customer_who_never_pays(
         ("payment.failed", 3, None, True, TOTAL),
     ]
     bill = await invoice(database, due.ctx.tenant_id, due.invoice_id)
-    assert (bill.status, bill.amount_paid) == (InvoiceStatus.OPEN, 0)
+    assert (bill.status, bill.amount_paid) == (InvoiceStatus.UNCOLLECTIBLE, 0)
 
     rental = await rental_of(api, due.rental_id)
     assert (rental["status"], rental["totalCollected"]) == (rental_status, Decimal(0))
@@ -252,6 +252,8 @@ async def test_a_suspended_subscription_that_pays_is_active_again(
     with clock.frozen(T0):
         await worker(database).run_until_idle()
     assert (await rental_of(api, due.rental_id))["status"] == "suspended"
+    unpaid = await invoice(database, due.ctx.tenant_id, due.invoice_id)
+    assert unpaid.status == InvoiceStatus.UNCOLLECTIBLE
     with clock.frozen(T0 + timedelta(days=5)):
         async with database.transaction() as session:  # the money arrives by bank transfer
             failed = await session.get(
@@ -264,6 +266,8 @@ async def test_a_suspended_subscription_that_pays_is_active_again(
     assert [entry["action"] for entry in rental["history"]][-2:] == [
         "suspended_for_non_payment", "reactivated",
     ]  # fmt: skip
+    paid = await invoice(database, due.ctx.tenant_id, due.invoice_id)
+    assert (paid.status, paid.amount_paid) == (InvoiceStatus.PAID, paid.total)
 
 
 async def test_a_suspended_subscription_that_fails_again_can_be_cancelled(

@@ -1,4 +1,6 @@
-"""Dunning: what happens to the subscriptions of a payment whose last try failed.
+"""Dunning: what happens to a payment whose last try failed, and to its subscriptions.
+
+Its invoice becomes ``uncollectible`` (money can still arrive: paying it later settles it).
 
 The business unit chooses (``payment_retry.final_outcome``): the subscriptions stay
 active, are suspended (no longer billed; paying the payment later makes them active again,
@@ -14,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flexbill.billing.models import Invoice, Payment
+from flexbill.billing.models import Invoice, InvoiceStatus, Payment
 from flexbill.events.service import rfc3339
 from flexbill.settings.rules import DunningOutcome
 from flexbill.subscriptions.closing import close
@@ -24,6 +26,7 @@ from flexbill.subscriptions.models import Subscription
 from flexbill.subscriptions.records import record
 from flexbill.tenancy.context import TenantContext
 
+UNPAID = frozenset({InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID})
 SUSPENDED_ACTION = "suspended_for_non_payment"
 CANCELLED_ACTION = "cancelled_for_non_payment"
 
@@ -74,12 +77,19 @@ async def apply_final_outcome(
     *,
     at: datetime,
 ) -> list[str]:
-    """Apply ``outcome`` to every subscription ``payment`` bills (one, or a billing
-    group's members); the ids of the subscriptions it changed."""
+    """Mark ``payment``'s invoice ``uncollectible`` and apply ``outcome`` to every
+    subscription it bills (one, or a billing group's members); the ids of the
+    subscriptions it changed. Paying later still settles the invoice."""
+    invoice = await session.get(
+        Invoice, (ctx.tenant_id, payment.invoice_id), with_for_update=True, populate_existing=True
+    )
+    if invoice is not None and invoice.status in UNPAID:
+        invoice.status = InvoiceStatus.UNCOLLECTIBLE
     if outcome is DunningOutcome.STAY_ACTIVE:
+        await session.flush()
         return []
     changed = []
-    for subscription in await _billed_subscriptions(session, ctx, payment):
+    for subscription in await _billed_subscriptions(session, ctx, invoice, payment):
         if outcome is DunningOutcome.SUSPEND:
             done = suspend(subscription, ctx, at=at, payment_id=payment.id)
         else:
@@ -91,11 +101,10 @@ async def apply_final_outcome(
 
 
 async def _billed_subscriptions(
-    session: AsyncSession, ctx: TenantContext, payment: Payment
+    session: AsyncSession, ctx: TenantContext, invoice: Invoice | None, payment: Payment
 ) -> list[Subscription]:
     """The subscriptions ``payment``'s invoice bills, locked in id order (two payments of
     one group never deadlock)."""
-    invoice = await session.get(Invoice, (ctx.tenant_id, payment.invoice_id))
     lines = invoice.lines if invoice is not None else []
     ids = {line.subscription_id for line in lines if line.subscription_id is not None}
     if payment.rental_id is not None:

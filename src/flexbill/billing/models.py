@@ -59,12 +59,14 @@ class BillingGroup(TenantOwned, Timestamped, Base):
 
 
 class InvoiceStatus(StrEnum):
+    # Not written by the billing run, which issues each invoice final and numbered in the
+    # transaction that computes it (no window in which a period's invoice can be edited).
     DRAFT = "draft"
     OPEN = "open"  # issued, money due
     PARTIALLY_PAID = "partially_paid"
     PAID = "paid"
     VOID = "void"
-    UNCOLLECTIBLE = "uncollectible"
+    UNCOLLECTIBLE = "uncollectible"  # its payment's last try failed (dunning)
 
 
 class LineKind(StrEnum):
