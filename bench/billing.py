@@ -3,7 +3,7 @@
 For each size, a fresh database: ``size`` active subscriptions are bulk-seeded into the
 business unit's live tenant with their last order placed more than a month ago, so that
 every one of them is due for exactly one period. The run is timed as the job handler
-``billing.run_tenant`` does it: ``bill_due`` with ``limit=UNITS_PER_JOB`` in its own
+``billing.run_tenant`` does it: ``bill_due`` with ``limit=billing_units_per_job`` in its own
 transaction, continued from the cursor in the next one until it returns none. Afterwards
 the invoices, lines and payments written are counted: each must be ``size``.
 
@@ -31,7 +31,8 @@ from bench.backends import database
 from bench.orders import create_catalog
 from bench.server import Server, bootstrap
 from flexbill.billing.models import Invoice, InvoiceLine, Payment
-from flexbill.billing.run import UNITS_PER_JOB, bill_due
+from flexbill.billing.run import bill_due
+from flexbill.config import get_settings
 from flexbill.core.db import Database
 from flexbill.core.ids import new_id
 from flexbill.tenancy.service import system_context
@@ -71,7 +72,7 @@ class Timed:
 
 
 async def run_billing(url: str, tenant_id: str) -> Timed:
-    """Bill the tenant in jobs of ``UNITS_PER_JOB``, one transaction each."""
+    """Bill the tenant in jobs of ``billing_units_per_job``, one transaction each."""
     db = Database(url)
     now = datetime.now(UTC)
     cursor: str | None = None
@@ -81,7 +82,9 @@ async def run_billing(url: str, tenant_id: str) -> Timed:
         while True:
             async with db.transaction() as session:
                 ctx = await system_context(session, tenant_id)
-                result = await bill_due(session, ctx, now, limit=UNITS_PER_JOB, cursor=cursor)
+                result = await bill_due(
+                    session, ctx, now, limit=get_settings().billing_units_per_job, cursor=cursor
+                )
             jobs += 1
             cursor = result.cursor
             if cursor is None:

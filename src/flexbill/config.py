@@ -59,6 +59,14 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = Field(default=30.0, gt=0)
     mail_from: str = "flexbill <no-reply@localhost>"
 
+    # How long a worker holds a job it claimed before another worker may take it over
+    # (a worker that died mid-job is noticed after this long).
+    worker_lease_seconds: float = Field(default=300.0, gt=0)
+
+    # Subscriptions or billing groups one billing job bills in its transaction; a larger
+    # tenant's run goes on in further jobs (smaller: shorter transactions, more jobs).
+    billing_units_per_job: int = Field(default=2000, ge=1)
+
     # Webhook deliveries: how long one attempt may take.
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
 

@@ -8,6 +8,7 @@ import asyncio
 import itertools
 import random
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -533,14 +534,18 @@ async def check_billed_once(database: Database, ids: list[str], months: int) -> 
 
 
 async def test_a_crashing_run_bills_every_period_exactly_once(
-    api: Api, database: Database, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+    api: Api,
+    database: Database,
+    tenant: Tenant,
+    monkeypatch: pytest.MonkeyPatch,
+    configure: Callable[..., None],
 ) -> None:
     """2,000 subscriptions billed over three months by a worker whose database statements
     fail at random inside the billing jobs (a crash at any point rolls the job back); the
     jobs are retried until everything is billed: exactly one invoice and one payment per
     subscription and period, and gapless numbers."""
     monkeypatch.setattr(run, "BATCH", 50)
-    monkeypatch.setattr(run, "UNITS_PER_JOB", 300)
+    configure(billing_units_per_job="300")
     chaos = random.Random(20250301)
     armed = False
 

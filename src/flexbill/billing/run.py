@@ -22,8 +22,9 @@ entry ``renewed``, no extension counted); ``require_action`` leaves it active, a
 is billed past its end until someone extends it.
 
 Jobs: the periodic ``billing.sweep`` enqueues one ``billing.run_tenant`` per tenant with
-due work and time slot; that job bills up to ``UNITS_PER_JOB`` subscriptions or groups in
-its transaction (short, as the job queue asks) and enqueues its own continuation.
+due work and time slot; that job bills up to ``billing_units_per_job`` (configuration)
+subscriptions or groups in its transaction (short, as the job queue asks) and enqueues its
+own continuation.
 Customers attached to a test clock are billed on the clock's time instead, by the clock's
 advance (``test_clocks.STEPS``).
 """
@@ -39,6 +40,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from flexbill import config
 from flexbill.billing import invoicing, numbering, test_clocks
 from flexbill.billing.models import BillingGroup, BillingGroupStatus
 from flexbill.billing.periods import Cycle, Terms, group_period_start, group_share, period_from
@@ -62,7 +64,6 @@ RUN_TENANT = "billing.run_tenant"
 
 BATCH = 200
 """Subscriptions (or groups) loaded and locked at a time."""
-UNITS_PER_JOB = 2000
 """Subscriptions (or groups) one ``billing.run_tenant`` job bills before continuing."""
 
 RENEWING = frozenset({ContractEnd.AUTO_RENEW_MONTHLY, ContractEnd.AUTO_RENEW_SAME_TERM})
@@ -424,8 +425,9 @@ async def run_tenant(session: AsyncSession, job: Job) -> None:
         raise ValueError("a billing run needs its tenant")
     ctx = await system_context(session, job.tenant_id)
     result = await bill_due(
-        session, ctx, clock.now(), limit=UNITS_PER_JOB, cursor=job.payload.get("cursor")
-    )
+        session, ctx, clock.now(), limit=config.get_settings().billing_units_per_job,
+        cursor=job.payload.get("cursor"),
+    )  # fmt: skip
     if result.cursor is not None:
         slot = str(job.payload.get("slot", ""))
         await enqueue(

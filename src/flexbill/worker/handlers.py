@@ -7,6 +7,7 @@ import asyncio
 from datetime import timedelta
 
 from flexbill.billing import collection, late_fees, run
+from flexbill.config import get_settings
 from flexbill.core.db import Database
 from flexbill.files import jobs as file_jobs
 from flexbill.mail import sending as mail_sending
@@ -29,7 +30,8 @@ SCHEDULE: tuple[Periodic, ...] = (
 
 def worker(database: Database, *, name: str | None = None) -> Worker:
     """A worker that knows every job kind and the periodic schedule."""
-    return Worker(database, REGISTRY, schedule=SCHEDULE, name=name)
+    lease = timedelta(seconds=get_settings().worker_lease_seconds)
+    return Worker(database, REGISTRY, schedule=SCHEDULE, name=name, lease=lease)
 
 
 async def run_worker(database: Database, stop: asyncio.Event) -> None:
