@@ -18,8 +18,8 @@ install: $(STAMP)  ## create the virtual environment and install flexbill with p
 run: install  ## migrate the embedded SQLite database under ./var/ and serve on http://127.0.0.1:8000
 	$(BIN)/flexbill serve --host 127.0.0.1 --port 8000
 
-test: install  ## the whole suite, on SQLite and on a throwaway PostgreSQL cluster
-	$(BIN)/pytest
+test: install  ## the whole suite, on SQLite and on throwaway PostgreSQL clusters (one per CPU)
+	$(BIN)/pytest -n auto
 
 lint: install  ## ruff and mypy (strict)
 	$(BIN)/ruff check src tests bench
