@@ -60,16 +60,29 @@ async def send_queued(session: AsyncSession, job: Job) -> None:
         mail.status = MailStatus.KEPT
         mail.next_attempt_at = None
         return
+    message, recipient, mail_id = build_message(mail), mail.recipient, mail.id
+    # An SMTP conversation can last its whole timeout: the transaction ends before it, so
+    # that no database lock (on SQLite, the one writer lock every request needs) is held
+    # meanwhile. A worker that dies while sending leaves the job to be taken over once its
+    # lease runs out, and the e-mail goes again with the same Message-ID (at least once).
+    await session.commit()
     try:
-        await asyncio.to_thread(deliver, server, build_message(mail), mail.recipient)
+        await asyncio.to_thread(deliver, server, message, recipient)
     except DELIVERY_ERRORS as error:
-        await _failed(session, mail, attempt, error)
+        await _failed(session, await _locked(session, mail_id), attempt, error)
         return
+    mail = await _locked(session, mail_id)
     mail.status = MailStatus.SENT
     mail.attempts = attempt
     mail.sent_at = clock.now()
     mail.next_attempt_at = None
     mail.last_error = None
+
+
+async def _locked(session: AsyncSession, mail_id: str) -> OutgoingMail:
+    mail = await session.get(OutgoingMail, mail_id, with_for_update=True, populate_existing=True)
+    assert mail is not None, "queued e-mails are never deleted"
+    return mail
 
 
 async def _failed(

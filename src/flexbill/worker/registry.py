@@ -14,7 +14,10 @@ from flexbill.core.jobs import Job
 
 Handler = Callable[[AsyncSession, Job], Awaitable[None]]
 """Does a job's work in the given session; raising makes the attempt fail (and rolls back
-everything it wrote)."""
+everything it wrote since its last commit). A handler that talks to the network for long
+(SMTP, webhook receivers) commits before it does, so that no database lock is held
+meanwhile; what it committed stays, so such a handler must be safe to run again (the job is
+retried, or taken over after a crash)."""
 
 
 class Registry:
