@@ -12,6 +12,7 @@ from starlette.responses import Response
 from flexbill import __version__
 from flexbill.api import docs, openapi
 from flexbill.api import v1 as v1_face
+from flexbill.api.flexlicense import routes as flexlicense_face
 from flexbill.api.runtime import Runtime
 from flexbill.api.unit_of_work import UnitOfWorkMiddleware
 from flexbill.api.v1 import errors as v1_errors
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None, *, with_worker: bool = False) -
     )
     app.state.runtime = rt
     app.include_router(v1_face.router)
+    app.include_router(flexlicense_face.router)
     v1_errors.install(app)
 
     async def replay(_request: object, error: Exception) -> Response:

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from flexbill.commands import licenses as license_commands
 from flexbill.commands import mail as mail_commands
 from flexbill.commands import webhooks as webhook_commands
 from flexbill.commands.support import JsonFlag, in_transaction, print_data
@@ -32,6 +33,7 @@ clock_app = typer.Typer(help="Test clocks of a test environment.", no_args_is_he
 app.add_typer(clock_app, name="clock")
 app.add_typer(mail_commands.app, name="mail")
 app.add_typer(webhook_commands.app, name="webhooks")
+app.add_typer(license_commands.app, name="licenses")
 
 
 @app.command()

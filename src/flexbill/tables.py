@@ -11,6 +11,7 @@ from flexbill.customers import models as customers_models
 from flexbill.events import models as events_models
 from flexbill.files import models as files_models
 from flexbill.idempotency import models as idempotency_models
+from flexbill.licenses import models as licenses_models
 from flexbill.mail import models as mail_models
 from flexbill.orders import models as orders_models
 from flexbill.payments import models as payments_models
@@ -30,6 +31,7 @@ __all__ = [
     "files_models",
     "idempotency_models",
     "jobs_models",
+    "licenses_models",
     "mail_models",
     "metadata",
     "orders_models",

@@ -13,6 +13,8 @@ from flexbill.api.v1.exports.routes import router as exports_router
 from flexbill.api.v1.files.routes import router as files_router
 from flexbill.api.v1.health import router as health_router
 from flexbill.api.v1.invoices.routes import router as invoices_router
+from flexbill.api.v1.license_products.routes import router as license_products_router
+from flexbill.api.v1.licenses.routes import router as licenses_router
 from flexbill.api.v1.orders.routes import router as orders_router
 from flexbill.api.v1.payment_methods.routes import router as payment_methods_router
 from flexbill.api.v1.payments.routes import router as payments_router
@@ -44,3 +46,5 @@ router.include_router(api_keys_router)
 router.include_router(webhook_endpoints_router)
 router.include_router(events_router)
 router.include_router(files_router)
+router.include_router(license_products_router)
+router.include_router(licenses_router)

@@ -1,0 +1,1 @@
+"""Software licenses: products, keys, balances, activations and offline certificates."""

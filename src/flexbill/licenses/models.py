@@ -1,0 +1,3 @@
+"""License products and licenses (filled in by the licensing work)."""
+
+from __future__ import annotations
