@@ -6,6 +6,7 @@ from flexbill.assets import models as assets_models
 from flexbill.billing import models as billing_models
 from flexbill.catalog import models as catalog_models
 from flexbill.core import jobs as jobs_models
+from flexbill.core import secrets as secrets_models
 from flexbill.core.models import Base
 from flexbill.customers import models as customers_models
 from flexbill.events import models as events_models
@@ -36,6 +37,7 @@ __all__ = [
     "metadata",
     "orders_models",
     "payments_models",
+    "secrets_models",
     "settings_models",
     "subscriptions_models",
     "tenancy_models",

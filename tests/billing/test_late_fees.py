@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
 from flexbill.billing import collection, late_fees, run, test_clocks
 from flexbill.billing.late_fees import (
@@ -23,6 +24,7 @@ from flexbill.billing.late_fees import (
 from flexbill.billing.models import PaymentStatus
 from flexbill.core import clock
 from flexbill.core.db import Database
+from flexbill.core.jobs import Job
 from flexbill.settings.rules import LateFees, LateFeeType
 from flexbill.worker import handlers
 from flexbill.worker.registry import REGISTRY
@@ -117,9 +119,17 @@ async def _settings(api: Api, late_fees: dict[str, Any]) -> None:
 
 
 async def _run_job_on(database: Database, moment: datetime) -> int:
-    """Run the late-fee job (and only it) at ``moment``; how many jobs ran."""
+    """Run the late-fee job's slot at ``moment`` (with whatever else is due, such as invoice
+    documents); how many late-fee jobs ran."""
     with clock.frozen(moment):
-        return await Worker(database, REGISTRY, schedule=FEE_JOB).run_until_idle()
+        await Worker(database, REGISTRY, schedule=FEE_JOB).run_until_idle()
+    async with database.transaction() as session:
+        ran = await session.scalar(
+            select(func.count()).where(
+                Job.kind == late_fees.APPLY_LATE_FEES, Job.finished_at == moment
+            )
+        )
+    return int(ran or 0)
 
 
 def _on(day: date) -> datetime:
