@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
 from flexbill.catalog.csv_import import MAX_CSV_ROWS
 from flexbill.core.db import Database
 from tests.catalog.support import all_products, create_product, product, upload_csv, variant
@@ -123,3 +125,36 @@ async def test_import_needs_products_write(api: Api, database: Database, tenant:
     assert response.status_code == 403
     assert error_code(response) == "INSUFFICIENT_PERMISSIONS"
     assert await all_products(api) == []
+
+
+async def test_a_retried_upload_with_its_idempotency_key_is_answered_again(api: Api) -> None:
+    """The same file sent again under the same ``Idempotency-Key`` (a client's retry, with
+    a new multipart boundary) gets the first answer back and imports nothing twice; another
+    file under that key is refused."""
+    headers = {k: v for k, v in api.headers.items() if k != "Content-Type"}
+
+    async def send(data: bytes, boundary: str) -> httpx.Response:
+        body = (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="csvFile"; '
+                f'filename="products.csv"\r\nContent-Type: text/csv\r\n\r\n'
+            ).encode()
+            + data
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        return await api.client.post(
+            "/v1/products/csv", content=body,
+            headers={
+                **headers, "Idempotency-Key": "import-1",
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+            },
+        )  # fmt: skip
+
+    first = await send(_csv(*ROWS), "first-boundary")
+    assert first.status_code == 201, first.text
+    again = await send(_csv(*ROWS), "another-boundary")
+    assert (again.status_code, again.json()) == (201, first.json())
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert len(await all_products(api)) == 2
+    other = await send(_csv(ROWS[0]), "third-boundary")
+    assert other.status_code == 409, other.text

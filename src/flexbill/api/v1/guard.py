@@ -9,6 +9,7 @@ The security schemes are documented in OpenAPI by ``openapi.py``.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,6 +18,7 @@ from typing import Annotated
 import orjson
 from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 from flexbill.api.runtime import client_ip, runtime
@@ -85,12 +87,29 @@ async def _count_request(request: Request, ctx: TenantContext) -> None:
         raise rate_limited(quota)
 
 
+async def _content(request: Request) -> bytes:
+    """What a request's idempotency fingerprint covers: its body, or for a multipart body
+    its parts (FastAPI may have read the stream into a form already, and a client picks a
+    new boundary each time it retries the same upload)."""
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return await request.body()
+    parts: list[list[str | None]] = []
+    for name, value in (await request.form()).multi_items():
+        if isinstance(value, UploadFile):
+            content = await value.read()
+            await value.seek(0)  # the route reads it again
+            parts.append([name, value.filename, hashlib.sha256(content).hexdigest()])
+        else:
+            parts.append([name, value])
+    return orjson.dumps(parts)
+
+
 async def _claim_idempotency_key(
     request: Request, session: AsyncSession, ctx: TenantContext, key: str
 ) -> None:
     ttl = timedelta(hours=runtime(request).settings.idempotency_ttl_hours)
     fingerprint = idempotency.fingerprint(
-        request.method, request.url.path, await request.body(), caller=ctx.key_id or ""
+        request.method, request.url.path, await _content(request), caller=ctx.key_id or ""
     )
     claimed = await idempotency.claim(
         session, tenant_id=ctx.tenant_id, key=key, fingerprint=fingerprint, ttl=ttl
