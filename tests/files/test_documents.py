@@ -13,7 +13,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from flexbill.billing import run
+from flexbill.billing import late_fees, run
 from flexbill.core import clock
 from flexbill.core.db import Database
 from flexbill.core.jobs import Job, JobStatus
@@ -237,3 +237,31 @@ async def test_every_invoice_of_a_billing_run_gets_its_pdf_once(
     jobs = await _invoice_jobs(database)
     assert [j.status for j in jobs] == [JobStatus.SUCCEEDED, JobStatus.SUCCEEDED]
     assert len((await api.get("/v1/files", type="invoice")).json()["files"]) == 2
+
+
+async def test_a_late_fee_renders_the_invoice_pdf_again(
+    api: Api, database: Database, tenant: Tenant
+) -> None:
+    """The PDF shows what the invoice asks for: after a late fee adds its line, the same
+    document (same id and link) holds the new total."""
+    await business(api)
+    fees = {"enabled": True, "type": "flat", "amount": 5, "gracePeriodDays": 0}
+    assert (await api.patch("/v1/settings", {"lateFees": fees})).status_code == 200
+    order = await confirmed_order(api, items=[{"sku": LAPTOP, "quantity": 1, "contractLength": 12}])
+    await register(api, "SN-1")
+    await subscribe(api, order, "SN-1")
+    schedule = (*SCHEDULE, Periodic(late_fees.APPLY_LATE_FEES, timedelta(hours=1)))
+    await Worker(database, REGISTRY, schedule=schedule).run_until_idle()
+    [document] = (await api.get("/v1/files", type="invoice")).json()["files"]
+    before = exact(await api.get(f"/v1/invoices/{document['invoiceId']}"))
+    assert late_fees.LINE_DESCRIPTION not in pdf_text(await content_of(api, document["fileId"]))
+
+    clock.advance(timedelta(days=15))  # due on 15 July, paid by nobody
+    await Worker(database, REGISTRY, schedule=schedule).run_until_idle()
+    after = exact(await api.get(f"/v1/invoices/{document['invoiceId']}"))
+    assert after["total"] == before["total"] + Decimal(5)
+    [again] = (await api.get("/v1/files", type="invoice")).json()["files"]
+    assert again["fileId"] == document["fileId"]
+    text = pdf_text(await content_of(api, again["fileId"]))
+    assert f"Total € {after['total']}" in text
+    assert late_fees.LINE_DESCRIPTION in text

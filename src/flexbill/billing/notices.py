@@ -17,3 +17,14 @@ async def invoices_issued(
 ) -> None:
     if invoices:
         await enqueue_invoice_documents(session, ctx.tenant_id, [i.id for i in invoices])
+
+
+async def invoices_changed(
+    session: AsyncSession, ctx: TenantContext, invoices: Sequence[Invoice]
+) -> None:
+    """Invoices given a new line after their issue (a late fee): their PDFs are rendered
+    again."""
+    if invoices:
+        await enqueue_invoice_documents(
+            session, ctx.tenant_id, [i.id for i in invoices], refresh=True
+        )

@@ -22,7 +22,7 @@ from flexbill.customers.models import Customer
 from flexbill.files.invoice_pdf import InvoiceData, InvoiceLineData, render_invoice
 from flexbill.files.letterhead import Letterhead, customer_party, seller
 from flexbill.files.models import FileCategory, FileType, StoredFile
-from flexbill.files.service import NewFile, put_file
+from flexbill.files.service import NewFile, put_file, replace_content
 from flexbill.files.sniffing import PDF
 from flexbill.subscriptions.models import Subscription
 from flexbill.tenancy.service import system_context
@@ -33,39 +33,46 @@ SYSTEM = "system"
 
 
 async def enqueue_invoice_documents(
-    session: AsyncSession, tenant_id: str, invoice_ids: Sequence[str]
+    session: AsyncSession, tenant_id: str, invoice_ids: Sequence[str], *, refresh: bool = False
 ) -> None:
     """Ask the worker, in the caller's transaction, to render the PDFs of ``invoice_ids``
-    (one job for the batch, however many invoices a billing run issues at once)."""
+    (one job for the batch, however many invoices a billing run issues at once);
+    ``refresh`` renders again those that changed since (a late fee added a line)."""
     if invoice_ids:
-        await enqueue(
-            session, RENDER_INVOICES, {"invoice_ids": list(invoice_ids)}, tenant_id=tenant_id
-        )
+        payload = {"invoice_ids": list(invoice_ids), "refresh": refresh}
+        await enqueue(session, RENDER_INVOICES, payload, tenant_id=tenant_id)
 
 
 def _chunks(ids: Sequence[str]) -> list[Sequence[str]]:
     return [ids[first : first + IDS_PER_QUERY] for first in range(0, len(ids), IDS_PER_QUERY)]
 
 
-async def _documented(session: AsyncSession, tenant_id: str, ids: Sequence[str]) -> set[str]:
-    """Which of the invoices ``ids`` already have their document."""
-    found: set[str] = set()
+async def _documents(
+    session: AsyncSession, tenant_id: str, ids: Sequence[str]
+) -> dict[str, StoredFile]:
+    """The documents the invoices ``ids`` already have, by invoice id."""
+    found: dict[str, StoredFile] = {}
     for chunk in _chunks(ids):
-        statement = select(StoredFile.invoice_id).where(
+        statement = select(StoredFile).where(
             StoredFile.tenant_id == tenant_id, StoredFile.invoice_id.in_(chunk)
         )
-        found.update(i for i in await session.scalars(statement) if i is not None)
+        found.update(
+            (row.invoice_id, row)
+            for row in await session.scalars(statement)
+            if row.invoice_id is not None
+        )
     return found
 
 
 async def render_invoice_documents(
-    session: AsyncSession, tenant_id: str, invoice_ids: Sequence[str]
+    session: AsyncSession, tenant_id: str, invoice_ids: Sequence[str], *, refresh: bool = False
 ) -> list[StoredFile]:
-    """Render and store the PDF of each invoice of ``invoice_ids`` that has none yet, in
-    invoice-number order; the documents made. Unknown ids are passed over."""
+    """Render and store the PDF of each invoice of ``invoice_ids`` that has none yet (with
+    ``refresh``: of each, replacing the bytes of the document it has), in invoice-number
+    order; the documents made or replaced. Unknown ids are passed over."""
     ctx = await system_context(session, tenant_id)
-    done = await _documented(session, tenant_id, invoice_ids)
-    todo = [invoice_id for invoice_id in dict.fromkeys(invoice_ids) if invoice_id not in done]
+    existing = await _documents(session, tenant_id, invoice_ids)
+    todo = [i for i in dict.fromkeys(invoice_ids) if refresh or i not in existing]
     invoices: list[Invoice] = []
     for chunk in _chunks(todo):
         statement = select(Invoice).where(Invoice.tenant_id == tenant_id, Invoice.id.in_(chunk))
@@ -88,7 +95,11 @@ async def render_invoice_documents(
             invoice_id=invoice.id, details={"invoiceNumber": invoice.number},
         )  # fmt: skip
         key = f"{tenant_id}/invoices/{invoice.id}.pdf"
-        made.append(await put_file(tenant_id, SYSTEM, document, key=key))
+        current = existing.get(invoice.id)
+        if current is None:
+            made.append(await put_file(tenant_id, SYSTEM, document, key=key))
+        else:
+            made.append(await replace_content(current, document.data))
     session.add_all(made)
     await session.flush()
     return made

@@ -19,4 +19,7 @@ async def render_invoices(session: AsyncSession, job: Job) -> None:
     """Render the PDFs of the invoices one billing batch issued."""
     if job.tenant_id is None:
         raise ValueError("an invoice document job names its tenant")
-    await invoices.render_invoice_documents(session, job.tenant_id, job.payload["invoice_ids"])
+    await invoices.render_invoice_documents(
+        session, job.tenant_id, job.payload["invoice_ids"],
+        refresh=bool(job.payload.get("refresh", False)),
+    )  # fmt: skip

@@ -97,6 +97,14 @@ async def put_file(
     )  # fmt: skip
 
 
+async def replace_content(row: StoredFile, data: bytes) -> StoredFile:
+    """Put ``data`` in the place of ``row``'s bytes (a document rendered again)."""
+    await configured_storage().put(row.storage_key, data, row.content_type)
+    row.size = len(data)
+    row.sha256 = hashlib.sha256(data).hexdigest()
+    return row
+
+
 async def store(session: AsyncSession, tenant_id: str, actor: str, new: NewFile) -> StoredFile:
     """Keep ``new``: its bytes in the storage, its row in the session."""
     row = await put_file(tenant_id, actor, new)
