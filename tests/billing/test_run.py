@@ -550,7 +550,7 @@ async def test_a_crashing_run_bills_every_period_exactly_once(
     armed = False
 
     def crash(*_: Any) -> None:
-        if armed and chaos.random() < 1 / 400:
+        if armed and chaos.random() < 1 / 150:
             raise ConnectionError("the worker died")
 
     async def flaky(handler: Any, session: AsyncSession, job: Job) -> None:

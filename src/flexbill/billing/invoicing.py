@@ -299,9 +299,13 @@ async def issue(
     await session.flush()
     session.add_all([issued.payment for issued in written.values()])
     await session.flush()
-    for issued in written.values():
-        data = payment_data(issued.payment, ctx.currency)
-        await events.emit(session, ctx, EventType.PAYMENT_SCHEDULED, data)
+    await events.emit_many(
+        session, ctx,
+        [
+            (EventType.PAYMENT_SCHEDULED, payment_data(issued.payment, ctx.currency))
+            for issued in written.values()
+        ],
+    )  # fmt: skip
     await notices.invoices_issued(session, ctx, [issued.invoice for issued in written.values()])
     return [written.get(bill.key) for bill in bills]
 
