@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None, *, with_worker: bool = False) -
     )
     app.state.runtime = rt
     app.include_router(v1_face.router)
-    app.include_router(flexlicense_face.router)
+    flexlicense_face.install(app)
     v1_errors.install(app)
 
     async def replay(_request: object, error: Exception) -> Response:

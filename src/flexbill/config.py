@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     # Webhook deliveries: how long one attempt may take.
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
 
+    # Where PayPal IPN messages are posted back for verification; unset: PayPal's live or
+    # sandbox endpoint, by the license product's test mode.
+    paypal_ipn_verify_url: str | None = None
+    paypal_timeout_seconds: float = Field(default=30.0, gt=0)
+
     # Serve a static JSON endpoint used by bench/ as the same-stack baseline.
     bench_baseline: bool = False
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from email.message import Message as ContentType
 from typing import Any
 
@@ -96,10 +96,26 @@ STATUS_BY_CODE: dict[str, int] = {
     "WEBHOOK_DELIVERY_NOT_FOUND": 404,
     "EVENT_NOT_FOUND": 404,
     "FILE_NOT_FOUND": 404,
+    "FILE_LINK_INVALID": 403,
+    "FILE_LINK_EXPIRED": 403,
     "TEMPLATE_NOT_FOUND": 404,
     "FILE_TOO_LARGE": 413,
     "UNSUPPORTED_FILE_TYPE": 415,
     "DELETE_FAILED": 500,
+    "LICENSE_API_KEY_INVALID": 401,
+    "LICENSE_NOT_FOUND": 404,
+    "LICENSE_PRODUCT_NOT_FOUND": 404,
+    "LICENSE_PRODUCT_KEY_NOT_FOUND": 404,
+    "LICENSE_PRODUCT_TYPE": 400,
+    "LICENSE_NOT_VERIFIED": 403,
+    "LICENSE_REVOKED": 403,
+    "INSUFFICIENT_BALANCE": 402,
+    "NO_FREE_TRIAL": 400,
+    "VALIDATION_LINK_INVALID": 404,
+    "ACTIVATION_LIMIT_REACHED": 409,
+    "ACTIVATION_NOT_FOUND": 404,
+    "LICENSE_NOT_VALID": 422,
+    "SIGNING_KEY_MISSING": 404,
     "INTERNAL_ERROR": 500,
 }
 
@@ -109,6 +125,22 @@ _STATUS_BY_KIND: Sequence[tuple[type[FlexbillError], int]] = (
     (Conflict, 409),
     (InvalidState, 422),
 )
+
+
+FaceErrorRenderer = Callable[[int, str], Response]
+"""How another face answers an error on its paths: ``render(status, message)``."""
+
+
+def register_face(app: FastAPI, paths: Collection[str], render: FaceErrorRenderer) -> None:
+    """Errors on ``paths`` (exact paths of another face) answer in that face's envelope,
+    with the status this map gives their code."""
+    faces: dict[str, FaceErrorRenderer] = app.state.__dict__.setdefault("error_faces", {})
+    faces.update(dict.fromkeys(paths, render))
+
+
+def _face_of(request: Request) -> FaceErrorRenderer | None:
+    faces: dict[str, FaceErrorRenderer] = getattr(request.app.state, "error_faces", {})
+    return faces.get(request.url.path)
 
 
 def status_for(error: FlexbillError) -> int:
@@ -153,14 +185,21 @@ def _detail(error: dict[str, Any]) -> ErrorDetail:
     return ErrorDetail(path=".".join(location), message=message, code=detail_code(kind))
 
 
-async def _on_flexbill_error(_request: Request, error: Exception) -> Response:
+async def _on_flexbill_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, FlexbillError)
+    face = _face_of(request)
+    if face is not None:
+        return face(status_for(error), error.message)
     return error_response(error)
 
 
 async def _on_validation_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
     details = [_detail(e) for e in error.errors()]
+    face = _face_of(request)
+    if face is not None:
+        problems = "; ".join(f"{d.path or 'request'}: {d.message}" for d in details)
+        return face(400, f"Invalid request ({problems})")
     malformed = any(d.code == "invalid_json" for d in details)
     if malformed:
         # FastAPI decodes the body before it runs the route's guard; authentication
@@ -175,6 +214,14 @@ async def _on_validation_error(request: Request, error: Exception) -> Response:
 
 async def _on_http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
+    face = _face_of(request)
+    if face is not None:
+        return face(
+            error.status_code,
+            f"{request.method} is not allowed on {request.url.path}"
+            if error.status_code == 405
+            else str(error.detail),
+        )
     if error.status_code == 404:
         code, message = "NOT_FOUND", f"No route matches {request.method} {request.url.path}"
     elif error.status_code == 405:
@@ -200,7 +247,11 @@ def internal_error_response(method: str, path: str, error: BaseException) -> V1J
 
 
 async def _on_unexpected_error(request: Request, error: Exception) -> Response:
-    return internal_error_response(request.method, request.url.path, error)
+    response = internal_error_response(request.method, request.url.path, error)
+    face = _face_of(request)
+    if face is not None:
+        return face(500, "Internal server error; the request was not applied")
+    return response
 
 
 class _NonFiniteNumber(ValueError):
