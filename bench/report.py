@@ -212,10 +212,10 @@ def billing_section(run: Run) -> str:
 Run of {run.date}: {sizes} due subscriptions, each size in a fresh database. The run is
 `flexbill.billing.run.bill_due` in jobs of `billing_units_per_job` (2,000) subscriptions,
 one transaction each, as `billing.run_tenant` runs it; every subscription is due for exactly
-one period, and the invoices, lines and payments written are counted afterwards (one each per subscription).
-The baseline, in the same database right after: as many invoice, invoice-line and payment
-rows, shaped as the run writes them, inserted with plain `executemany` into the test
-tenant (batches of 5,000, one transaction). See `bench/billing.py`.
+one period, and the invoices, lines and payments written are counted afterwards (one each per
+subscription). The baseline, in the same database right after: as many invoice, invoice-line
+and payment rows, shaped as the run writes them, inserted with plain `executemany` into the
+test tenant (batches of 5,000, one transaction). See `bench/billing.py`.
 
 {billing_table(run.billing)}
 

@@ -67,7 +67,7 @@ class Event(TenantOwned, Base):
     """Something that happened in a tenant, in the words of FlexPortal's webhooks.
 
     ``data`` is the webhook's ``data`` object (camelCase keys, amounts in major units as
-    exact numbers). Rows are never changed; deliveries (a later issue) read them.
+    exact numbers). Rows are never changed; webhook deliveries name them.
     """
 
     __tablename__ = "events"
