@@ -48,6 +48,7 @@ DEFAULTS: dict[str, Any] = {
         "name": "", "address": "", "email": None, "phone": None, "vatId": None,
         "registrationNumber": None,
     },
+    "notifications": {"emailInvoices": False, "emailPaymentFailures": False},
     "updatedAt": None,
 }  # fmt: skip
 

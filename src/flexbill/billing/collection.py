@@ -31,7 +31,7 @@ from enum import StrEnum
 from sqlalchemy import ColumnElement, Select, and_, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flexbill.billing import dunning, test_clocks
+from flexbill.billing import dunning, notices, test_clocks
 from flexbill.billing.models import Payment, PaymentStatus
 from flexbill.billing.retry_schedule import RetryPolicy, next_attempt_at
 from flexbill.billing.settlement import payment_data, settle
@@ -264,6 +264,7 @@ async def _fail(
             finalAttempt=final,
         ),
     )  # fmt: skip
+    await notices.payment_failed(session, ctx, payment, payment.last_capture_error)
     if final:
         await dunning.apply_final_outcome(session, ctx, payment, retry.final_outcome, at=now)
 

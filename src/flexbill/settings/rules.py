@@ -308,6 +308,14 @@ class Company(_Rules):
     registration_number: Annotated[str | None, Field(max_length=50)] = None
 
 
+class Notifications(_Rules):
+    """Which e-mails flexbill sends the business's customers (off until the business turns
+    them on: many send their own)."""
+
+    email_invoices: StrictBool = False  # each issued invoice, with its amount and due date
+    email_payment_failures: StrictBool = False  # each failed attempt, with what comes next
+
+
 class OrderRules(_Rules):
     # Orders of one customer e-mail with the same items within this window are one order.
     idempotency_window_minutes: Annotated[StrictInt, Field(ge=1, le=1440)] = 10
@@ -342,6 +350,7 @@ class BusinessSettings(_Rules):
     id_prefixes: IdPrefixes = IdPrefixes()
     orders: OrderRules = OrderRules()
     company: Company = Company()
+    notifications: Notifications = Notifications()
     updated_at: datetime | None = None
 
     @field_validator("contract_lengths")

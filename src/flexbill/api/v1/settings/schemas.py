@@ -256,6 +256,11 @@ class CompanyBody(_Shown):
     registration_number: str | None
 
 
+class NotificationsBody(_Shown):
+    email_invoices: bool
+    email_payment_failures: bool
+
+
 class SettingsBody(_Shown):
     currency: str
     vat: VatBody
@@ -272,6 +277,7 @@ class SettingsBody(_Shown):
     id_prefixes: IdPrefixesBody
     orders: OrderRulesBody
     company: CompanyBody
+    notifications: NotificationsBody
     updated_at: datetime | None
 
     @classmethod
