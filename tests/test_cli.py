@@ -82,13 +82,36 @@ def test_unknown_business_unit(database_url: str) -> None:
 
 def test_worker_once_runs_the_due_jobs_and_exits(database_url: str) -> None:
     """`flexbill worker --once` enqueues the periodic schedule and drains it; the second run
-    finds the slot's job already done."""
+    finds each slot's job already done, and runs only a slot that began in between (the
+    webhook round's slot is a minute long, and this is real time)."""
+    import asyncio
+
+    from sqlalchemy import select
+
+    from flexbill.core.db import Database
+    from flexbill.core.jobs import Job
     from flexbill.worker.handlers import SCHEDULE
 
     first = run(database_url, "worker", "--once")
     assert first.stdout.strip() == f"{len(SCHEDULE)} job(s) run"  # one of each periodic job
+    between = datetime.now(UTC)
     second = run(database_url, "worker", "--once")
-    assert second.stdout.strip() == "0 job(s) run"
+    ran_again = int(second.stdout.split()[0])
+
+    async def jobs() -> list[Job]:
+        database = Database(database_url)
+        try:
+            async with database.transaction() as session:
+                return list((await session.scalars(select(Job))).all())
+        finally:
+            await database.dispose()
+
+    done = asyncio.run(jobs())
+    assert {job.status for job in done} == {"succeeded"}
+    assert len(done) == len(SCHEDULE) + ran_again
+    later = [job for job in done if job.created_at > between]
+    assert len(later) == ran_again
+    assert len({job.dedup_key for job in done}) == len(done)  # each a slot of its own
 
 
 def test_clock_advance(database_url: str) -> None:

@@ -3,14 +3,20 @@ unit, in its live or test environment. Each command is one transaction."""
 
 from __future__ import annotations
 
-import json
-from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flexbill.commands.support import JsonFlag, in_transaction, print_data
+from flexbill.commands.support import (
+    JsonFlag,
+    Mode,
+    ModeOption,
+    TenantOption,
+    in_transaction,
+    print_data,
+    print_rows,
+)
 from flexbill.core.pagination import PageRequest
 from flexbill.licenses import products, service
 from flexbill.licenses.models import LicenseProduct
@@ -23,15 +29,6 @@ product_app = typer.Typer(help="License products.", no_args_is_help=True)
 key_app = typer.Typer(help="API keys of a license product.", no_args_is_help=True)
 app.add_typer(product_app, name="products")
 app.add_typer(key_app, name="keys")
-
-
-class Mode(StrEnum):
-    LIVE = "live"
-    TEST = "test"
-
-
-TenantOption = Annotated[str, typer.Option("--tenant", help="Business unit ID (the Tenant-ID).")]
-ModeOption = Annotated[Mode, typer.Option("--mode", help="The environment: live or test.")]
 
 
 async def _tenant_id(session: AsyncSession, tenant: str, mode: Mode) -> str:
@@ -76,12 +73,10 @@ def list_products(
         page = await products.list_products(session, tenant_id, PageRequest(limit=100))
         return [_product_data(product) for product in page.items]
 
-    rows = in_transaction(work)
-    if as_json:
-        print(json.dumps({"licenseProducts": rows}))
-        return
-    for row in rows:
-        print(f"{row['id']}  {row['type']}  {row['unit']}  {row['name']}")
+    def line(row: dict[str, Any]) -> str:
+        return f"{row['id']}  {row['type']}  {row['unit']}  {row['name']}"
+
+    print_rows("licenseProducts", in_transaction(work), as_json, line)
 
 
 @key_app.command("issue")
@@ -136,9 +131,7 @@ def list_licenses(
             for r in page.items
         ]  # fmt: skip
 
-    rows = in_transaction(work)
-    if as_json:
-        print(json.dumps({"licenses": rows}))
-        return
-    for row in rows:
-        print(f"{row['id']}  {row['key']}  {row['email']}  {row['balance']}")
+    def line(row: dict[str, Any]) -> str:
+        return f"{row['id']}  {row['key']}  {row['email']}  {row['balance']}"
+
+    print_rows("licenses", in_transaction(work), as_json, line)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flexbill.commands.support import JsonFlag, in_transaction, print_data
+from flexbill.commands.support import JsonFlag, in_transaction, print_data, print_rows
 from flexbill.mail import outbox
 from flexbill.mail.models import OutgoingMail
 from flexbill.mail.queries import get_mail, list_mails
@@ -57,15 +57,13 @@ def list_command(
         mails = await list_mails(session, status=status, to=to, limit=limit)
         return [_summary(mail) for mail in mails]
 
-    rows = in_transaction(work)
-    if as_json:
-        print(json.dumps({"mails": rows}))
-        return
-    for row in rows:
-        print(
+    def line(row: dict[str, Any]) -> str:
+        return (
             f"{row['mailId']}  {row['createdAt']}  {row['status']:<6}  {row['template']}  "
             f"{row['to']}  {row['subject']}"
         )
+
+    print_rows("mails", in_transaction(work), as_json, line)
 
 
 @app.command("show")

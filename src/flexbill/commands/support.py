@@ -7,6 +7,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
+from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -49,3 +50,23 @@ def print_data(data: dict[str, Any], as_json: bool) -> None:
     else:
         for key, value in data.items():
             print(f"{key}: {value}")
+
+
+class Mode(StrEnum):
+    LIVE = "live"
+    TEST = "test"
+
+
+TenantOption = Annotated[str, typer.Option("--tenant", help="Business unit ID (the Tenant-ID).")]
+ModeOption = Annotated[Mode, typer.Option("--mode", help="The environment: live or test.")]
+
+
+def print_rows(
+    name: str, rows: list[dict[str, Any]], as_json: bool, line: Callable[[dict[str, Any]], str]
+) -> None:
+    """A list: ``{name: rows}`` as JSON, or one ``line(row)`` per row."""
+    if as_json:
+        print(json.dumps({name: rows}))
+        return
+    for row in rows:
+        print(line(row))

@@ -3,15 +3,21 @@ its live or test environment. Each command is one transaction; the worker sends.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flexbill.commands.support import JsonFlag, in_transaction, print_data
+from flexbill.commands.support import (
+    JsonFlag,
+    Mode,
+    ModeOption,
+    TenantOption,
+    in_transaction,
+    print_data,
+    print_rows,
+)
 from flexbill.core.pagination import PageRequest
 from flexbill.tenancy import service as tenancy
 from flexbill.tenancy.context import TenantContext
@@ -24,13 +30,6 @@ app = typer.Typer(
 )
 
 
-class Mode(StrEnum):
-    LIVE = "live"
-    TEST = "test"
-
-
-TenantOption = Annotated[str, typer.Option("--tenant", help="Business unit ID (the Tenant-ID).")]
-ModeOption = Annotated[Mode, typer.Option("--mode", help="The environment: live or test.")]
 EndpointArgument = Annotated[str, typer.Argument(help="The webhook endpoint's id (we_…).")]
 
 
@@ -81,13 +80,11 @@ def list_endpoints(
         page = await endpoints.list_endpoints(session, ctx, PageRequest(limit=100))
         return [_endpoint_data(view) for view in page.items]
 
-    rows = in_transaction(work)
-    if as_json:
-        print(json.dumps({"webhookEndpoints": rows}))
-        return
-    for row in rows:
+    def line(row: dict[str, Any]) -> str:
         state = "enabled" if row["enabled"] else f"disabled ({row['disabledReason']})"
-        print(f"{row['webhookEndpointId']}  {row['url']}  {','.join(row['events'])}  {state}")
+        return f"{row['webhookEndpointId']}  {row['url']}  {','.join(row['events'])}  {state}"
+
+    print_rows("webhookEndpoints", in_transaction(work), as_json, line)
 
 
 @app.command("add")
@@ -167,15 +164,13 @@ def list_deliveries(
         )
         return [_delivery_data(delivery) for delivery in page.items]
 
-    rows = in_transaction(work)
-    if as_json:
-        print(json.dumps({"deliveries": rows}))
-        return
-    for row in rows:
-        print(
+    def line(row: dict[str, Any]) -> str:
+        return (
             f"{row['deliveryId']}  {row['event']}  {row['status']}  "
             f"attempts={row['attemptCount']}  next={row['nextAttemptAt'] or '-'}"
         )
+
+    print_rows("deliveries", in_transaction(work), as_json, line)
 
 
 @app.command("retry")
