@@ -153,3 +153,27 @@ async def test_unverified_or_mismatched_notifications_change_nothing(
         "/ipn_notification", content=notification(product.id, "2AB"), headers=FORM
     )
     assert retried.json()["msg"] == "Payment applied"
+
+
+async def test_a_custom_product_e_mails_its_access_information_once(
+    client: httpx.AsyncClient, database: Database, tenant: Tenant, paypal: FakePaypal
+) -> None:
+    """Custom products have no keys: a payment gets the vendor's access information by
+    e-mail (FlexLicense's "only e-mails the vendor's access information")."""
+    product = await new_product(
+        database, tenant, ProductType.CUSTOM, paypal_receiver_email="sales@vendor.example",
+        payment_amount=1990, payment_currency="EUR",
+        access_information="Download: https://vendor.example/dl\nSerial: ask support",
+    )  # fmt: skip
+    paid = notification(product.id, "5TY05013RG002845M")
+    answer = await client.post("/ipn_notification", content=paid, headers=FORM)
+    assert (answer.status_code, answer.json()) == (
+        200, {"msg": "Payment applied: access information sent"},
+    )  # fmt: skip
+    again = await client.post("/ipn_notification", content=paid, headers=FORM)
+    assert again.json() == {
+        "msg": "Notification ignored: transaction '5TY05013RG002845M' was already applied"
+    }
+    (mail,) = await mails_to(database, "buyer@example.com")
+    assert (mail.template, mail.subject) == ("access_information", "Your access to Your Product")
+    assert "Download: https://vendor.example/dl\n\nSerial: ask support" in mail.text_body

@@ -187,7 +187,7 @@ def test_an_unknown_template_is_template_not_found() -> None:
 def test_the_templates_other_work_needs_exist() -> None:
     assert set(TEMPLATES) == {
         "invoice_issued", "payment_failed", "webhook_endpoint_disabled", "license_key",
-        "trial_validation", "test",
+        "trial_validation", "access_information", "test",
     }  # fmt: skip
 
 

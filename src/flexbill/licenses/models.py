@@ -117,7 +117,7 @@ class PaypalPayment(TenantOwned, Timestamped, Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     txn_id: Mapped[str] = mapped_column(String(64))
     product_id: Mapped[str] = mapped_column(String(40))
-    license_id: Mapped[str] = mapped_column(String(40))
+    license_id: Mapped[str | None] = mapped_column(String(40))  # none for a Custom product
     payer_email: Mapped[str] = mapped_column(String(320))
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))

@@ -117,9 +117,9 @@ async def apply_payment(
             f"The payment of {fields.get('mc_gross')} {fields.get('mc_currency')} is not "
             "this product's price"
         )
-    if ProductType(product.type) is ProductType.CUSTOM:
-        raise errors.wrong_product_type("Product type 'Custom' has no license keys to issue")
     payer = outbox.recipient_address(fields.get("payer_email", "")).lower()
+    if ProductType(product.type) is ProductType.CUSTOM:
+        return await _send_access_information(session, product, txn_id, payer)
     existing = (
         await session.scalars(
             select(License)
@@ -139,13 +139,7 @@ async def apply_payment(
         )
     else:
         record = await service.mark_paid(session, product, existing, product.credit_per_payment)
-    session.add(
-        PaypalPayment(
-            id=new_id("lpay"), tenant_id=product.tenant_id, txn_id=txn_id,
-            product_id=product.id, license_id=record.id, payer_email=payer,
-            amount=product.payment_amount or 0, currency=product.payment_currency or "",
-        )
-    )  # fmt: skip
+    _record_payment(session, product, txn_id, payer, license_id=record.id)
     await session.flush()
     await outbox.send(
         session, product.tenant_id, template="license_key", to=payer,
@@ -156,3 +150,38 @@ async def apply_payment(
         },
     )  # fmt: skip
     return Outcome("Payment applied", record)
+
+
+async def _send_access_information(
+    session: AsyncSession, product: LicenseProduct, txn_id: str, payer: str
+) -> Outcome:
+    """A Custom product issues no key: the payer is e-mailed the vendor's access
+    information, once per transaction."""
+    if not (product.access_information or "").strip():
+        raise errors.wrong_product_type(
+            "Product type 'Custom' needs its access information to send to the payer"
+        )
+    _record_payment(session, product, txn_id, payer, license_id=None)
+    await session.flush()
+    await outbox.send(
+        session, product.tenant_id, template="access_information", to=payer,
+        data={"product": product.name, "access_information": product.access_information},
+    )  # fmt: skip
+    return Outcome("Payment applied: access information sent")
+
+
+def _record_payment(
+    session: AsyncSession,
+    product: LicenseProduct,
+    txn_id: str,
+    payer: str,
+    *,
+    license_id: str | None,
+) -> None:
+    session.add(
+        PaypalPayment(
+            id=new_id("lpay"), tenant_id=product.tenant_id, txn_id=txn_id,
+            product_id=product.id, license_id=license_id, payer_email=payer,
+            amount=product.payment_amount or 0, currency=product.payment_currency or "",
+        )
+    )  # fmt: skip

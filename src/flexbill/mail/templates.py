@@ -12,6 +12,8 @@ listed in ``TEMPLATES`` (see ``fields`` for what each kind accepts):
 - ``webhook_endpoint_disabled``: endpoint_url, reason, failing_since; optional endpoint_id
 - ``license_key``: product, license_key; optional balance, unit, expires_at, company_name
 - ``trial_validation``: product, validation_link; optional company_name
+- ``access_information``: product, access_information (the vendor's text, line by line);
+  optional company_name
 - ``test``: nothing (``flexbill mail send-test``)
 """
 
@@ -158,6 +160,18 @@ def _trial_validation(v: Values) -> Letter:
     )
 
 
+def _access_information(v: Values) -> Letter:
+    return Letter(
+        f"Your access to {v['product']}",
+        (
+            ("Hello,",),
+            (f"Thank you for buying {v['product']}. Here is how to use it:",),
+            *((line,) for line in str(v["access_information"]).splitlines() if line.strip()),
+            *_sign_off(v.get("company_name")),
+        ),
+    )
+
+
 def _test(_: Values) -> Letter:
     return Letter(
         "flexbill test e-mail",
@@ -206,6 +220,11 @@ TEMPLATES: Mapping[str, Template] = {
             "trial_validation",
             (Field("product"), Field("validation_link", Kind.URL), optional("company_name")),
             _trial_validation,
+        ),
+        Template(
+            "access_information",
+            (Field("product"), Field("access_information"), optional("company_name")),
+            _access_information,
         ),
         Template("test", (), _test),
     )

@@ -25,7 +25,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=40), nullable=False),
         sa.Column("txn_id", sa.String(length=64), nullable=False),
         sa.Column("product_id", sa.String(length=40), nullable=False),
-        sa.Column("license_id", sa.String(length=40), nullable=False),
+        sa.Column("license_id", sa.String(length=40), nullable=True),
         sa.Column("payer_email", sa.String(length=320), nullable=False),
         sa.Column("amount", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
