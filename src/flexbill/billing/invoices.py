@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from flexbill.billing import payment_lifecycle
+from flexbill.billing import balance, payment_lifecycle
 from flexbill.billing.models import Invoice, InvoiceStatus, Payment, PaymentStatus
 from flexbill.core.filtering import Filter, FilterSet, FilterValueError, equals, one_of
 from flexbill.core.pagination import Page, PageRequest, SortOrders, paginate
@@ -169,4 +169,5 @@ async def void_invoice(
     for payment in open_payments:
         cancel_payment_row(payment, reason or DEFAULT_VOID_REASON, now)
     await session.flush()
+    await balance.invoice_voided(session, ctx, invoice, at=now)
     return invoice

@@ -15,20 +15,30 @@ rounded half up once (exclusive: added on top of net prices; inclusive: containe
 gross prices). Each line then carries its part of that tax, shared out in proportion to
 its price by largest remainders (ties to the earlier line), so the lines add up to the
 invoice exactly. A line's ``amount`` is net, ``total`` what it asks the customer for.
+
+**Lines from elsewhere.** A rental's lines are computed here from its charges; a general
+subscription's (plan prices, usage, prorations) come computed as ``LineSpec``s. A credit
+line is negative; an invoice whose total is not above zero asks for nothing.
+
+**Customer credit** (``billing.balance``) is applied as each invoice is issued: the
+payment asks only for what the credit leaves, and an invoice the credit covers entirely
+is ``paid`` at once, without a payment.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flexbill.billing import notices
+from flexbill.billing import balance, notices
 from flexbill.billing.models import (
     Invoice,
     InvoiceLine,
@@ -94,7 +104,7 @@ def _share_out(total: int, weights: Sequence[int]) -> list[int]:
     if whole == 0:
         return [0 for _ in weights]
     exact = [Fraction(total * weight, whole) for weight in weights]
-    shares = [int(part) for part in exact]  # floor: nothing here is negative
+    shares = [math.floor(part) for part in exact]  # credits make some weights negative
     left = total - sum(shares)
     by_remainder = sorted(range(len(weights)), key=lambda i: (-(exact[i] - shares[i]), i))
     for index in by_remainder[:left]:
@@ -128,8 +138,29 @@ def describe(subscription: Subscription, period: Period) -> str:
 
 
 @dataclass(frozen=True)
+class LineSpec:
+    """A line computed by another domain: a plan price's period, rated usage, a
+    proration. ``price`` is net with exclusive VAT, gross with inclusive VAT, negative for
+    a credit; ``quantity`` and the plan fields are shown on the line as they are."""
+
+    kind: LineKind
+    description: str
+    price: int
+    subscription_id: str | None
+    period_start: date | None
+    period_end: date | None
+    quantity: int = 1
+    item_id: str | None = None
+    plan_price_id: str | None = None
+    plan_price_version: int | None = None
+    usage_quantity: Decimal | None = None
+    details: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
 class Bill:
-    """What one invoice bills: for a subscription or a group, one period, some charges."""
+    """What one invoice bills: for a subscription or a group, one period, some charges
+    (a rental's) and lines computed elsewhere (a general subscription's)."""
 
     key: str
     customer_id: str
@@ -138,12 +169,15 @@ class Bill:
     period_start: date
     period_end: date
     charges: Sequence[Charge]
+    lines: Sequence[LineSpec] = ()
+    # The payment of a rental names it (``rental_id``); a general subscription's does not.
+    rental: bool = True
 
 
 @dataclass(frozen=True)
 class Issued:
     invoice: Invoice
-    payment: Payment
+    payment: Payment | None  # None: nothing left to collect (credit, or a total ≤ 0)
 
 
 KEYS_PER_QUERY = 500
@@ -163,12 +197,14 @@ async def _billed_keys(session: AsyncSession, tenant_id: str, keys: Sequence[str
 
 @dataclass(frozen=True)
 class _Item:
-    """One line to write: a charge's days, or the one-off setup fee of its device."""
+    """One line to write: a charge's days, the one-off setup fee of its device, or a line
+    computed elsewhere (``spec``)."""
 
-    charge: Charge
+    charge: Charge | None
     kind: LineKind
     description: str
     price: int  # net with exclusive VAT, gross with inclusive VAT
+    spec: LineSpec | None = None
 
 
 def _setup_fee_due(charge: Charge, settings: BusinessSettings) -> bool:
@@ -195,32 +231,49 @@ def _items(bill: Bill, settings: BusinessSettings) -> list[_Item]:
                 f"({subscription.serial_number})"
             )
             items.append(_Item(charge, LineKind.SETUP_FEE, description, subscription.setup_fee))
+    items.extend(_Item(None, spec.kind, spec.description, spec.price, spec) for spec in bill.lines)
     return items
 
 
 def _line_item(item: _Item, line: InvoiceLine) -> dict[str, Any]:
     """A payment's ``line_items`` entry (minor units, snake_case like every JSON column)."""
-    return {
+    entry: dict[str, Any] = {
         "description": line.description,
         "kind": line.kind,
-        "rental_id": item.charge.subscription.id,
-        "period_start": item.charge.period.start.isoformat(),
-        "period_end": item.charge.period.end.isoformat(),
+        "rental_id": item.charge.subscription.id if item.charge is not None else None,
+        "period_start": line.period_start.isoformat() if line.period_start else None,
+        "period_end": line.period_end.isoformat() if line.period_end else None,
         "net_amount": line.amount,
         "tax_amount": line.tax_amount,
         "amount": line.total,
     }
+    if item.spec is not None:
+        entry["subscription_id"] = item.spec.subscription_id
+        entry["item_id"] = item.spec.item_id
+    return entry
 
 
 def _line(
     ctx: TenantContext, invoice_id: str, position: int, item: _Item, amounts: LineAmounts
 ) -> InvoiceLine:
-    charge = item.charge
+    charge, spec = item.charge, item.spec
+    if charge is not None:
+        return InvoiceLine(
+            tenant_id=ctx.tenant_id, invoice_id=invoice_id, position=position, kind=item.kind,
+            description=item.description, subscription_id=charge.subscription.id, quantity=1,
+            unit_amount=amounts.amount, amount=amounts.amount, tax_amount=amounts.tax_amount,
+            total=amounts.total, period_start=charge.period.start, period_end=charge.period.end,
+        )  # fmt: skip
+    assert spec is not None, "an item is a charge's or a spec's"
+    quantity = spec.quantity if spec.quantity > 0 else 1
     return InvoiceLine(
         tenant_id=ctx.tenant_id, invoice_id=invoice_id, position=position, kind=item.kind,
-        description=item.description, subscription_id=charge.subscription.id, quantity=1,
-        unit_amount=amounts.amount, amount=amounts.amount, tax_amount=amounts.tax_amount,
-        total=amounts.total, period_start=charge.period.start, period_end=charge.period.end,
+        description=item.description, subscription_id=spec.subscription_id, quantity=quantity,
+        unit_amount=round(Fraction(amounts.amount, quantity)),  # shown; half to even
+        amount=amounts.amount, tax_amount=amounts.tax_amount, total=amounts.total,
+        period_start=spec.period_start, period_end=spec.period_end, item_id=spec.item_id,
+        plan_price_id=spec.plan_price_id, plan_price_version=spec.plan_price_version,
+        usage_quantity=spec.usage_quantity, details=spec.details,
     )  # fmt: skip
 
 
@@ -239,7 +292,7 @@ def _rows(
         for position, (item, amounts) in enumerate(zip(items, priced.lines, strict=True), start=1)
     ]
     for item in items:
-        if item.kind is LineKind.SETUP_FEE:
+        if item.kind is LineKind.SETUP_FEE and item.charge is not None:
             item.charge.subscription.setup_fee_invoice_id = invoice_id
     invoice = Invoice(
         tenant_id=ctx.tenant_id, id=invoice_id, number=number, billing_key=bill.key,
@@ -255,7 +308,7 @@ def _rows(
         payment_type=(
             PaymentType.INDIVIDUAL if bill.billing_group_id is None else PaymentType.CONSOLIDATED
         ),
-        customer_id=bill.customer_id, rental_id=bill.subscription_id,
+        customer_id=bill.customer_id, rental_id=bill.subscription_id if bill.rental else None,
         billing_group_id=bill.billing_group_id, invoice_id=invoice_id,
         billing_period=billing_period(bill.period_start), period_start=bill.period_start,
         amount=priced.total, original_amount=priced.total, late_fee_applied=False,
@@ -294,19 +347,27 @@ async def issue(
         bill.key: _rows(ctx, settings, bill, invoice_number(first + offset), now)
         for offset, bill in enumerate(fresh.values())
     }
-    session.add_all([issued.invoice for issued in written.values()])
+    invoices = [issued.invoice for issued in written.values()]
+    session.add_all(invoices)
     # Payments name their invoices (a foreign key): the invoices go in first.
     await session.flush()
-    session.add_all([issued.payment for issued in written.values()])
+    credited = await balance.invoices_issued(session, ctx, invoices, now=now)
+    for key, issued in list(written.items()):
+        invoice, payment = issued.invoice, issued.payment
+        assert payment is not None
+        due = invoice.total - credited.get(invoice.id, 0)
+        if due > 0:
+            payment.amount = payment.original_amount = due
+            continue
+        invoice.status = InvoiceStatus.PAID
+        invoice.paid_at = now
+        written[key] = Issued(invoice=invoice, payment=None)
+    payments = [issued.payment for issued in written.values() if issued.payment is not None]
+    session.add_all(payments)
     await session.flush()
-    await events.emit_many(
-        session, ctx,
-        [
-            (EventType.PAYMENT_SCHEDULED, payment_data(issued.payment, ctx.currency))
-            for issued in written.values()
-        ],
-    )  # fmt: skip
-    await notices.invoices_issued(session, ctx, [issued.invoice for issued in written.values()])
+    scheduled = [(EventType.PAYMENT_SCHEDULED, payment_data(p, ctx.currency)) for p in payments]
+    await events.emit_many(session, ctx, scheduled)
+    await notices.invoices_issued(session, ctx, invoices)
     return [written.get(bill.key) for bill in bills]
 
 

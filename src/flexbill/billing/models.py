@@ -74,6 +74,11 @@ class LineKind(StrEnum):
     PRORATION = "proration"  # part of a period (a prorated first payment)
     SETUP_FEE = "setup_fee"
     LATE_FEE = "late_fee"
+    PLAN = "plan"  # a plan price's period (in advance, or in arrears without usage)
+    USAGE = "usage"  # a plan price rated from recorded usage
+    ONE_TIME = "one_time"  # a one-time plan price
+    PRORATION_CREDIT = "proration_credit"  # the unused part of a changed item (negative)
+    PRORATION_CHARGE = "proration_charge"  # the new part of a changed item
 
 
 class Invoice(TenantOwned, Timestamped, Base):
@@ -114,6 +119,9 @@ class Invoice(TenantOwned, Timestamped, Base):
     tax_amount: Mapped[int] = mapped_column(BigInteger)
     total: Mapped[int] = mapped_column(BigInteger)
     amount_paid: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Customer credit (credit notes, overpayments) applied to this invoice; it counts in
+    # ``amount_paid`` too, and the payment asks only for the rest.
+    credit_applied: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     due_date: Mapped[date] = mapped_column(Date)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
@@ -133,6 +141,11 @@ class InvoiceLine(TenantOwned, Base):
     __tablename__ = "invoice_lines"
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id", "invoice_id"], ["invoices.tenant_id", "invoices.id"]),
+        # "Has this price version been billed?" (a billed version is never edited).
+        Index(
+            "ix_invoice_lines_tenant_plan_price_id",
+            *("tenant_id", "plan_price_id", "plan_price_version"),
+        ),
     )
 
     invoice_id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -147,6 +160,14 @@ class InvoiceLine(TenantOwned, Base):
     total: Mapped[int] = mapped_column(BigInteger)
     period_start: Mapped[date | None] = mapped_column(Date, default=None)
     period_end: Mapped[date | None] = mapped_column(Date, default=None)
+    # Lines of general subscriptions name the item and the price version they bill; a
+    # usage line keeps the quantity rated and the tiers used (``charge_models.TierUse``
+    # as JSON, decimal strings) in ``details``.
+    item_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    plan_price_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    plan_price_version: Mapped[int | None] = mapped_column(Integer, default=None)
+    usage_quantity: Mapped[Decimal | None] = mapped_column(Numeric(24, 6), default=None)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
     invoice: Mapped[Invoice] = relationship(back_populates="lines")
 
@@ -242,3 +263,66 @@ class TestClock(TenantOwned, Timestamped, Base):
     name: Mapped[str | None] = mapped_column(String(200), default=None)
     frozen_time: Mapped[datetime] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(20), default="ready")
+
+
+class CreditNoteStatus(StrEnum):
+    UNALLOCATED = "unallocated"
+    PARTIALLY_ALLOCATED = "partially_allocated"
+    ALLOCATED = "allocated"
+    CANCELLED = "cancelled"
+
+
+class CreditNote(TenantOwned, Timestamped, Base):
+    """Money owed back to a customer against one of its invoices. ``balance`` is what is
+    not yet allocated (to open invoices, or refunded); while it is above zero it counts in
+    the customer's ``unapplied_amount``. Minor units."""
+
+    __tablename__ = "credit_notes"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
+        ForeignKeyConstraint(["tenant_id", "invoice_id"], ["invoices.tenant_id", "invoices.id"]),
+        UniqueConstraint("tenant_id", "number"),
+        Index("ix_credit_notes_tenant_created_at", "tenant_id", "created_at", "id"),
+        Index(
+            "ix_credit_notes_tenant_customer_id_created_at",
+            *("tenant_id", "customer_id", "created_at", "id"),
+        ),
+        Index("ix_credit_notes_tenant_invoice_id", "tenant_id", "invoice_id"),
+        Index(
+            "ix_credit_notes_tenant_status_created_at", "tenant_id", "status", "created_at", "id"
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    number: Mapped[str] = mapped_column(String(40))
+    customer_id: Mapped[str] = mapped_column(String(40))
+    invoice_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    status: Mapped[str] = mapped_column(String(30), default=CreditNoteStatus.UNALLOCATED)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    balance: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str | None] = mapped_column(String(500), default=None)
+    reference: Mapped[str | None] = mapped_column(String(200), default=None)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    created_by: Mapped[str] = mapped_column(String(80))
+
+
+class CreditAllocation(TenantOwned, Base):
+    """A part of a credit note used: applied to an invoice, or refunded through the gateway
+    (``transaction_id``). Append-only."""
+
+    __tablename__ = "credit_allocations"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "credit_note_id"], ["credit_notes.tenant_id", "credit_notes.id"]
+        ),
+        Index("ix_credit_allocations_tenant_credit_note_id", "tenant_id", "credit_note_id"),
+        Index("ix_credit_allocations_tenant_invoice_id", "tenant_id", "invoice_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    credit_note_id: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(20))  # invoice, refund
+    invoice_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    transaction_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from flexbill.billing import balance
 from flexbill.billing.models import Invoice, InvoiceStatus, Payment, PaymentStatus
 from flexbill.core.money import to_major
 from flexbill.customers.models import Customer
@@ -105,6 +106,7 @@ async def settle(
     assert customer is not None, "a payment without its customer"
     customer.lifetime_collected += sum(revenue.values())
     await session.flush()
+    await balance.payment_received(session, ctx, payment, at=at)
     await events.emit(
         session, ctx, EventType.PAYMENT_SUCCEEDED,
         payment_data(payment, ctx.currency, paidAt=at.isoformat()),

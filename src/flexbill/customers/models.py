@@ -1,12 +1,22 @@
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from flexbill.core.models import Base, TenantOwned, Timestamped
+from flexbill.core.models import Base, TenantOwned, Timestamped, UTCDateTime
 
 
 class CustomerType(StrEnum):
@@ -62,8 +72,53 @@ class Customer(TenantOwned, Timestamped, Base):
     subscriptions_tracked: Mapped[int] = mapped_column(Integer, default=0)
     order_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     rental_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # What the customer owes on open invoices, and the credit it holds (credit notes not
+    # yet allocated, overpayments); every change is a ``CustomerLedgerEntry``.
+    balance: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    unapplied_amount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     # Due payments are charged to the default payment method without being asked.
     auto_charge: Mapped[bool] = mapped_column(Boolean, default=False)
     # A test-mode customer attached to a test clock is billed on that clock's time.
     test_clock_id: Mapped[str | None] = mapped_column(String(40), default=None)
     created_by: Mapped[str] = mapped_column(String(80))
+
+
+class LedgerEntryKind(StrEnum):
+    INVOICE_ISSUED = "invoice_issued"  # balance +total
+    INVOICE_VOIDED = "invoice_voided"  # balance −what was still due
+    PAYMENT_RECEIVED = "payment_received"  # balance −amount
+    CREDIT_NOTE_ISSUED = "credit_note_issued"  # unapplied +amount
+    CREDIT_APPLIED = "credit_applied"  # unapplied −amount, balance −amount
+    CREDIT_REFUNDED = "credit_refunded"  # unapplied −amount
+    CREDIT_NOTE_CANCELLED = "credit_note_cancelled"  # unapplied −what was left
+
+
+class CustomerLedgerEntry(TenantOwned, Base):
+    """One movement of a customer's ``balance`` and ``unapplied_amount``, with both after
+    it: the entries of a customer, in order, explain its balance. Append-only; minor
+    units; ``sequence`` counts a customer's entries from 1."""
+
+    __tablename__ = "customer_ledger_entries"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
+        UniqueConstraint("tenant_id", "customer_id", "sequence"),
+        Index(
+            "ix_customer_ledger_entries_tenant_customer_id_created_at",
+            *("tenant_id", "customer_id", "created_at", "id"),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(40))
+    sequence: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(30))
+    balance_change: Mapped[int] = mapped_column(BigInteger)
+    unapplied_change: Mapped[int] = mapped_column(BigInteger)
+    balance_after: Mapped[int] = mapped_column(BigInteger)
+    unapplied_after: Mapped[int] = mapped_column(BigInteger)
+    invoice_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    payment_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    credit_note_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    transaction_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    description: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

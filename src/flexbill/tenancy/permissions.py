@@ -27,6 +27,8 @@ RESOURCES = (
     "events",
     "licenses",
     "usage",
+    "plans",
+    "credit-notes",
     "settings",
 )
 

@@ -1,0 +1,1 @@
+"""General subscriptions of plan prices: items, terms, trials, renewals, suspension."""
