@@ -18,7 +18,8 @@ from flexbill.core.models import Base, TenantOwned, UTCDateTime
 
 
 class EventType(StrEnum):
-    """The events FlexPortal's webhooks announce (seed 000)."""
+    """The events FlexPortal's webhooks announce (seed 000), then those of general
+    subscriptions, usage billing and credit notes (flexbill's own)."""
 
     ORDER_CREATED = "order.created"
     ORDER_FULFILLED = "order.fulfilled"
@@ -31,6 +32,17 @@ class EventType(StrEnum):
     PAYMENT_FAILED = "payment.failed"
     ASSET_ASSIGNED = "asset.assigned"
     ASSET_RETURNED = "asset.returned"
+    SUBSCRIPTION_ACTIVATED = "subscription.activated"  # a trial, draft or pending one starts
+    SUBSCRIPTION_UPDATED = "subscription.updated"  # its items changed
+    SUBSCRIPTION_SUSPENDED = "subscription.suspended"
+    SUBSCRIPTION_RESUMED = "subscription.resumed"
+    SUBSCRIPTION_CANCELLED = "subscription.cancelled"
+    SUBSCRIPTION_RENEWED = "subscription.renewed"
+    SUBSCRIPTION_EXPIRED = "subscription.expired"
+    CREDIT_NOTE_CREATED = "credit_note.created"
+    CREDIT_NOTE_ALLOCATED = "credit_note.allocated"
+    CREDIT_NOTE_REFUNDED = "credit_note.refunded"
+    CREDIT_NOTE_CANCELLED = "credit_note.cancelled"
 
 
 def _exact_number(value: Any) -> Any:
