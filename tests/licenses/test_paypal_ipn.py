@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -177,3 +178,23 @@ async def test_a_custom_product_e_mails_its_access_information_once(
     (mail,) = await mails_to(database, "buyer@example.com")
     assert (mail.template, mail.subject) == ("access_information", "Your access to Your Product")
     assert "Download: https://vendor.example/dl\n\nSerial: ask support" in mail.text_body
+
+
+async def test_the_same_notification_twice_at_once_is_applied_once(
+    client: httpx.AsyncClient, database: Database, tenant: Tenant, paypal: FakePaypal
+) -> None:
+    product = await new_product(
+        database, tenant, ProductType.INNER_CREDIT, unit="creditz", credit_per_payment=100,
+        paypal_receiver_email="sales@vendor.example", payment_amount=1990,
+        payment_currency="EUR", is_test=True,
+    )  # fmt: skip
+    body = notification(product.id, "7AB12345CD6789012")
+    answers = await asyncio.gather(
+        *(client.post("/ipn_notification", content=body, headers=FORM) for _ in range(4))
+    )
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 200]
+    messages = sorted(answer.json()["msg"] for answer in answers)
+    assert messages == ["Notification ignored: transaction '7AB12345CD6789012' was already applied"] * 3 + ["Payment applied"]  # fmt: skip
+    mails = await mails_to(database, "buyer@example.com")
+    assert [m.template for m in mails] == ["license_key"]
+    assert "Balance: 100 creditz" in mails[0].text_body

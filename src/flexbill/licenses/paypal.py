@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flexbill.core.errors import FlexbillError
@@ -102,13 +103,14 @@ async def apply_payment(
     txn_id = fields.get("txn_id", "").strip()
     if not txn_id:
         raise _mismatch("The notification has no txn_id")
+    already_applied = Outcome(f"Notification ignored: transaction '{txn_id}' was already applied")
     seen = await session.scalar(
         select(PaypalPayment.id).where(
             PaypalPayment.tenant_id == product.tenant_id, PaypalPayment.txn_id == txn_id
         )
     )
     if seen is not None:
-        return Outcome(f"Notification ignored: transaction '{txn_id}' was already applied")
+        return already_applied
     receiver = (fields.get("receiver_email") or fields.get("business") or "").strip().lower()
     if not product.paypal_receiver_email or receiver != product.paypal_receiver_email.lower():
         raise _mismatch(f"The payment was made to '{receiver}', not to this product's account")
@@ -118,8 +120,11 @@ async def apply_payment(
             "this product's price"
         )
     payer = outbox.recipient_address(fields.get("payer_email", "")).lower()
+    claim = await _claim(session, product, txn_id, payer)
+    if claim is None:
+        return already_applied
     if ProductType(product.type) is ProductType.CUSTOM:
-        return await _send_access_information(session, product, txn_id, payer)
+        return await _send_access_information(session, product, payer)
     existing = (
         await session.scalars(
             select(License)
@@ -139,7 +144,7 @@ async def apply_payment(
         )
     else:
         record = await service.mark_paid(session, product, existing, product.credit_per_payment)
-    _record_payment(session, product, txn_id, payer, license_id=record.id)
+    claim.license_id = record.id
     await session.flush()
     await outbox.send(
         session, product.tenant_id, template="license_key", to=payer,
@@ -153,7 +158,7 @@ async def apply_payment(
 
 
 async def _send_access_information(
-    session: AsyncSession, product: LicenseProduct, txn_id: str, payer: str
+    session: AsyncSession, product: LicenseProduct, payer: str
 ) -> Outcome:
     """A Custom product issues no key: the payer is e-mailed the vendor's access
     information, once per transaction."""
@@ -161,8 +166,6 @@ async def _send_access_information(
         raise errors.wrong_product_type(
             "Product type 'Custom' needs its access information to send to the payer"
         )
-    _record_payment(session, product, txn_id, payer, license_id=None)
-    await session.flush()
     await outbox.send(
         session, product.tenant_id, template="access_information", to=payer,
         data={"product": product.name, "access_information": product.access_information},
@@ -170,18 +173,21 @@ async def _send_access_information(
     return Outcome("Payment applied: access information sent")
 
 
-def _record_payment(
-    session: AsyncSession,
-    product: LicenseProduct,
-    txn_id: str,
-    payer: str,
-    *,
-    license_id: str | None,
-) -> None:
-    session.add(
-        PaypalPayment(
-            id=new_id("lpay"), tenant_id=product.tenant_id, txn_id=txn_id,
-            product_id=product.id, license_id=license_id, payer_email=payer,
-            amount=product.payment_amount or 0, currency=product.payment_currency or "",
-        )
+async def _claim(
+    session: AsyncSession, product: LicenseProduct, txn_id: str, payer: str
+) -> PaypalPayment | None:
+    """Record the transaction before applying it, or ``None`` when another notification
+    of it got there first. Two identical notifications at the same instant both pass the
+    lookup above; the unique key then lets one through and the other sees "already
+    applied" (its savepoint rolled back, its request's transaction intact)."""
+    row = PaypalPayment(
+        id=new_id("lpay"), tenant_id=product.tenant_id, txn_id=txn_id,
+        product_id=product.id, license_id=None, payer_email=payer,
+        amount=product.payment_amount or 0, currency=product.payment_currency or "",
     )  # fmt: skip
+    try:
+        async with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return None
+    return row
