@@ -69,6 +69,10 @@ class Settings(BaseSettings):
 
     # Webhook deliveries: how long one attempt may take.
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Whether endpoints may point at loopback, private or link-local addresses. Keep it on
+    # for a single business that posts to its own network; turn it off where tenants are
+    # not trusted (webhooks/addresses.py).
+    webhook_private_targets: bool = True
 
     # Where PayPal IPN messages are posted back for verification; unset: PayPal's live or
     # sandbox endpoint, by the license product's test mode.

@@ -23,6 +23,7 @@ from flexbill.core.pagination import Page, PageRequest, SortOrders, paginate
 from flexbill.core.repository import TenantRepository
 from flexbill.events.models import EventType
 from flexbill.tenancy.context import TenantContext
+from flexbill.webhooks import addresses
 from flexbill.webhooks.fanout import ENDPOINT_PREFIX, wake_worker
 from flexbill.webhooks.models import (
     ALL_EVENTS,
@@ -181,11 +182,18 @@ async def _set_types(session: AsyncSession, endpoint: WebhookEndpoint, types: li
     )
 
 
+async def _allowed(url: str, path: str = "url") -> str:
+    reason = await addresses.refusal(url)
+    if reason is not None:
+        raise ValidationFailed.field(path, f"Refused: {reason}", "not_public_address")
+    return url
+
+
 async def create_endpoint(
     session: AsyncSession, ctx: TenantContext, new: NewEndpoint
 ) -> EndpointView:
     """A new endpoint; it receives the events that happen from now on."""
-    url = valid_url(new.url)
+    url = await _allowed(valid_url(new.url))
     types = event_types(new.events)
     now = clock.now()
     endpoint = Endpoints(session, ctx.tenant_id).add(
@@ -237,7 +245,7 @@ async def update_endpoint(
 ) -> EndpointView:
     """Change an endpoint. Enabling a disabled one resumes its pending deliveries (in
     order, from the oldest) at once; disabling one keeps them for later."""
-    url = None if changes.url is None else valid_url(changes.url)
+    url = None if changes.url is None else await _allowed(valid_url(changes.url))
     types = None if changes.events is None else event_types(changes.events)
     description = None if changes.description is None else _description(changes.description)
     endpoint = await Endpoints(session, ctx.tenant_id).get(endpoint_id, for_update=True)

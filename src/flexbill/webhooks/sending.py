@@ -26,6 +26,7 @@ from standardwebhooks.webhooks import Webhook
 
 from flexbill import __version__
 from flexbill.core import clock
+from flexbill.webhooks import addresses
 from flexbill.webhooks.models import MAX_RESPONSE_BODY_LENGTH
 
 MAX_ERROR_LENGTH = 500
@@ -112,6 +113,10 @@ async def _read_start(response: httpx.Response) -> str:
     )
 
 
+class RefusedTarget(Exception):
+    """The endpoint's address is not public and the server refuses such targets."""
+
+
 async def post(
     client: httpx.AsyncClient, target: Target, message: Message, timeout_seconds: float
 ) -> Outcome:
@@ -123,7 +128,10 @@ async def post(
     status_code: int | None = None
     response_body: str | None = None
     error: str | None = None
+    refused = await addresses.refusal(target.url)
     try:
+        if refused is not None:
+            raise RefusedTarget(refused)
         async with asyncio.timeout(timeout_seconds):
             request = client.build_request(
                 "POST", target.url, content=message.body, headers=headers
@@ -142,6 +150,8 @@ async def post(
         error = f"Could not connect: {str(failure) or type(failure).__name__}"
     except httpx.HTTPError as failure:
         error = f"{type(failure).__name__}: {failure}"
+    except RefusedTarget as failure:
+        error = f"Not sent: {failure}"
     latency_ms = round((time.perf_counter() - started) * 1000)
     succeeded = status_code is not None and 200 <= status_code < 300 and error is None
     if error is None and not succeeded:
