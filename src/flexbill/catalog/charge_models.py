@@ -27,9 +27,12 @@ from decimal import Decimal
 from typing import Any
 
 from flexbill.catalog.plan_models import ChargeModel
-from flexbill.core.money import to_minor
+from flexbill.core.money import PRECISION_CODE, decimal_places, exponent, to_minor
 
 ZERO = Decimal(0)
+MAX_UNIT_DECIMALS = 6  # unit prices and quantities (the Numeric(24, 6) columns)
+MAX_AMOUNT = Decimal(10) ** 12  # major units: any amount fits a minor-unit BigInteger
+MAX_QUANTITY = Decimal(10) ** 15
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,74 @@ def problems(model: ChargeModel, book: PriceBook) -> list[tuple[str, str]]:
         if tier.up_to is not None:
             previous = max(previous, tier.up_to)
     return found
+
+
+class _Normaliser:
+    """Writes one currency's amounts the way they are stored and shown, noting what is
+    too big or too precise: unit amounts with the currency's decimals or more (up to
+    six), flat amounts (a flat fee, a tier's flat amount: money billed as it is) with
+    exactly the currency's decimals, tier limits without trailing zeros."""
+
+    def __init__(self, currency: str) -> None:
+        self.digits = exponent(currency)
+        self.found: list[tuple[str, str, str]] = []
+
+    def number(
+        self, path: str, value: Decimal, *, places: int, limit: Decimal, least: int
+    ) -> Decimal:
+        if abs(value) >= limit:
+            self.found.append((path, f"must be below {limit:f}", "too_big"))
+            return value
+        if decimal_places(value) > places:
+            self.found.append((path, f"has at most {places} decimal places", PRECISION_CODE))
+            return value
+        return value.quantize(Decimal(1).scaleb(-max(least, decimal_places(value))))
+
+    def unit(self, path: str, value: Decimal) -> Decimal:
+        return self.number(
+            path, value, places=MAX_UNIT_DECIMALS, limit=MAX_AMOUNT, least=self.digits
+        )
+
+    def flat(self, path: str, value: Decimal) -> Decimal:
+        return self.number(path, value, places=self.digits, limit=MAX_AMOUNT, least=self.digits)
+
+    def quantity(self, path: str, value: Decimal) -> Decimal:
+        return self.number(path, value, places=MAX_UNIT_DECIMALS, limit=MAX_QUANTITY, least=0)
+
+
+def normalised(
+    model: ChargeModel, book: PriceBook, currency: str
+) -> tuple[PriceBook, list[tuple[str, str, str]]]:
+    """``book`` as stored and shown in ``currency``, and what is wrong with it as
+    ``(path, message, detail code)`` triples (``problems`` among them); paths are
+    relative to the book."""
+    check = _Normaliser(currency)
+    if model is ChargeModel.FLAT_FEE:
+        unit_amount = check.flat("unitAmount", book.unit_amount)
+    else:
+        unit_amount = check.unit("unitAmount", book.unit_amount)
+    tiers = tuple(
+        Tier(
+            up_to=None if tier.up_to is None else check.quantity(f"tiers.{i}.upTo", tier.up_to),
+            unit_amount=check.unit(f"tiers.{i}.unitAmount", tier.unit_amount),
+            flat_amount=check.flat(f"tiers.{i}.flatAmount", tier.flat_amount),
+        )
+        for i, tier in enumerate(book.tiers)
+    )
+    result = PriceBook(unit_amount=unit_amount, tiers=tiers)
+    if not check.found:
+        check.found.extend((path, message, "invalid") for path, message in problems(model, result))
+    return result, check.found
+
+
+def normalised_quantity(value: Decimal) -> tuple[Decimal, list[tuple[str, str]]]:
+    """A quantity of units (included units) without trailing zeros, and what is wrong
+    with it as ``(message, detail code)`` pairs."""
+    if value < 0:
+        return value, [("must not be negative", "too_small")]
+    check = _Normaliser("XXX")
+    result = check.quantity("", value)
+    return result, [(message, code) for _path, message, code in check.found]
 
 
 def _tier_reached(tiers: Sequence[Tier], quantity: Decimal) -> int:

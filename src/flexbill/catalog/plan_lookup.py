@@ -23,8 +23,18 @@ def price_not_found(price_id: str) -> FlexbillError:
     return FlexbillError("PLAN_PRICE_NOT_FOUND", f"Plan price '{price_id}' not found")
 
 
-async def get_plan(session: AsyncSession, ctx: TenantContext, plan_id: str) -> Plan:
-    plan = await session.get(Plan, (ctx.tenant_id, plan_id))
+async def get_plan(
+    session: AsyncSession, ctx: TenantContext, plan_id: str, *, for_share: bool = False
+) -> Plan:
+    """The tenant's plan. ``for_share`` holds a shared lock on it until the transaction
+    ends: a subscription taking one of its prices keeps the plan (and so its prices, as
+    every price write locks the plan) from being deleted or changed meanwhile."""
+    plan = await session.get(
+        Plan,
+        (ctx.tenant_id, plan_id),
+        with_for_update={"read": True} if for_share else None,
+        populate_existing=for_share,
+    )
     if plan is None:
         raise plan_not_found(plan_id)
     return plan
