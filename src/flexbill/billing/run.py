@@ -21,6 +21,11 @@ a month or by its original term (counted from the start, as extensions are; a hi
 entry ``renewed``, no extension counted); ``require_action`` leaves it active, and nothing
 is billed past its end until someone extends it.
 
+General subscriptions (``plan_subscriptions``) are the run's last phase, batched and
+locked the same way: each one whose ``next_bill_date`` has come is moved through every day
+due up to today (``plan_subscriptions.billing``: its periods, trial end, term end,
+scheduled suspension, resumption or cancellation), its invoices issued as it goes.
+
 Jobs: the periodic ``billing.sweep`` enqueues one ``billing.run_tenant`` per tenant with
 due work and time slot; that job bills up to ``billing_units_per_job`` (configuration)
 subscriptions or groups in its transaction (short, as the job queue asks) and enqueues its
@@ -47,6 +52,8 @@ from flexbill.billing.periods import Cycle, Terms, group_period_start, group_sha
 from flexbill.core import clock
 from flexbill.core.jobs import Job, enqueue
 from flexbill.customers.models import Customer
+from flexbill.plan_subscriptions import billing as plan_billing
+from flexbill.plan_subscriptions.models import PlanSubscription
 from flexbill.settings.rules import BusinessSettings, ContractEnd
 from flexbill.settings.service import get_settings
 from flexbill.subscriptions.closing import close
@@ -67,8 +74,8 @@ BATCH = 200
 """Subscriptions (or groups) one ``billing.run_tenant`` job bills before continuing."""
 
 RENEWING = frozenset({ContractEnd.AUTO_RENEW_MONTHLY, ContractEnd.AUTO_RENEW_SAME_TERM})
-GROUPS, SUBSCRIPTIONS = "groups", "subscriptions"
-PHASES = (GROUPS, SUBSCRIPTIONS)
+GROUPS, SUBSCRIPTIONS, PLAN_SUBSCRIPTIONS = "groups", "subscriptions", "plan_subscriptions"
+PHASES = (GROUPS, SUBSCRIPTIONS, PLAN_SUBSCRIPTIONS)
 
 
 @dataclass
@@ -185,6 +192,26 @@ async def _due_groups(
             BillingGroup.id > after,
         )
         .order_by(BillingGroup.id)
+        .limit(size)
+    )
+    return list((await session.scalars(_locking(session, statement))).all())
+
+
+async def _due_plan_subscriptions(
+    session: AsyncSession, ctx: TenantContext, today: date, *, after: str, size: int,
+    customer_ids: Sequence[str] | None,
+) -> list[PlanSubscription]:  # fmt: skip
+    """General subscriptions with something due by ``today`` (``next_bill_date`` is
+    empty when nothing can happen)."""
+    statement = (
+        select(PlanSubscription)
+        .where(
+            PlanSubscription.tenant_id == ctx.tenant_id,
+            PlanSubscription.next_bill_date <= today,
+            _customers(ctx, PlanSubscription.tenant_id, PlanSubscription.customer_id, customer_ids),
+            PlanSubscription.id > after,
+        )
+        .order_by(PlanSubscription.id)
         .limit(size)
     )
     return list((await session.scalars(_locking(session, statement))).all())
@@ -312,6 +339,17 @@ class _Run:
         )  # fmt: skip
         self.result.ended += 1
 
+    async def bill_plan_subscriptions(self, subscriptions: Sequence[PlanSubscription]) -> None:
+        """Bill a batch of general subscriptions (locked) up to today, each through every
+        day it has due (``plan_subscriptions.billing``)."""
+        for subscription in subscriptions:
+            billed = await plan_billing.bill_until(
+                self.session, self.ctx, self.settings, subscription, self.now
+            )
+            self.result.invoices += billed.invoices
+            self.result.renewed += billed.renewed
+            self.result.ended += billed.ended
+
     def renew(self, subscription: Subscription, months: int) -> None:
         old_end = subscription.end_date
         subscription.contract_length += months
@@ -359,8 +397,14 @@ async def bill_due(
             if size == 0:
                 run.result.cursor = f"{phase}:{after}"
                 return run.result
-            units: Sequence[Subscription | BillingGroup]
-            if phase == GROUPS:
+            units: Sequence[Subscription | BillingGroup | PlanSubscription]
+            if phase == PLAN_SUBSCRIPTIONS:
+                general = await _due_plan_subscriptions(
+                    session, ctx, run.today, after=after, size=size, customer_ids=customer_ids
+                )
+                await run.bill_plan_subscriptions(general)
+                units = general
+            elif phase == GROUPS:
                 groups = await _due_groups(
                     session, ctx, settings, run.today, after=after, size=size,
                     customer_ids=customer_ids,
@@ -386,7 +430,8 @@ async def bill_due(
 
 
 async def tenants_with_due_work(session: AsyncSession, today: date) -> list[str]:
-    """Tenants with a period to bill or a contract end to apply (on the real time) today."""
+    """Tenants with a period to bill or a contract end to apply (on the real time) today,
+    or a general subscription with something due."""
     live = and_(
         Subscription.status == SubscriptionStatus.ACTIVE,
         _without_test_clock(Subscription.tenant_id, Subscription.customer_id),
@@ -397,7 +442,12 @@ async def tenants_with_due_work(session: AsyncSession, today: date) -> list[str]
         Subscription.next_billing_date < Subscription.end_date,
     )
     ending = select(Subscription.tenant_id).where(live, Subscription.end_date <= today)
+    general = select(PlanSubscription.tenant_id).where(
+        PlanSubscription.next_bill_date <= today,
+        _without_test_clock(PlanSubscription.tenant_id, PlanSubscription.customer_id),
+    )
     due = set(await session.scalars(billing.distinct()))
+    due.update(await session.scalars(general.distinct()))
     for tenant_id in set(await session.scalars(ending.distinct())) - due:
         settings = await get_settings(session, await system_context(session, tenant_id))
         if settings.contract_end is not ContractEnd.REQUIRE_ACTION:

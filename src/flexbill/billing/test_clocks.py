@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flexbill.billing.models import TestClock
+from flexbill.core import clock as real_clock
 from flexbill.core.errors import FlexbillError, NotFound, ValidationFailed
 from flexbill.core.filtering import FilterSet
 from flexbill.core.ids import new_id
@@ -94,6 +95,15 @@ async def customers_by_clock(
     for clock_id, customer_id in (await session.execute(statement)).all():
         attached[str(clock_id)].append(customer_id)
     return attached
+
+
+async def customer_now(session: AsyncSession, ctx: TenantContext, customer: Customer) -> datetime:
+    """The time on ``customer``'s clock: its test clock's, or the real time."""
+    if customer.test_clock_id is not None:
+        attached = await session.get(TestClock, (ctx.tenant_id, customer.test_clock_id))
+        if attached is not None:
+            return attached.frozen_time
+    return real_clock.now()
 
 
 async def delete_clock(session: AsyncSession, ctx: TenantContext, clock_id: str) -> None:
