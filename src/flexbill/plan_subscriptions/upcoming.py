@@ -87,7 +87,7 @@ async def next_invoice(
         )
         for line, amounts in zip(draft.lines, priced.lines, strict=True)
     ]  # fmt: skip
-    credit = max(customer.unapplied_amount, 0)
+    credit = min(max(customer.unapplied_amount, 0), max(priced.total, 0))
     period = draft.period
     return UpcomingInvoice(
         subscription_id=found.id, customer_id=found.customer_id, currency=found.currency,
