@@ -41,6 +41,7 @@ from tests.billing.factories import (
     payment_of,
     rentals,
 )
+from tests.credit.support import replayed
 from tests.orders.support import exact
 from tests.subscriptions.support import LAPTOP, confirmed_order, register, subscribe
 from tests.support import Api, Tenant, new_tenant
@@ -199,6 +200,12 @@ async def test_a_flat_fee_after_the_grace_period_once(api: Api, database: Databa
     # What the rental earned, net, without the penalty.
     collected = await counters(api, [rental["rentalId"]], rental["customerId"])
     assert collected == [Decimal("59.99"), Decimal("59.99")]
+    # The customer's ledger has the fee owed, then paid with the rest (the invoice itself
+    # was written by a test factory, past the ledger).
+    assert await replayed(api, rental["customerId"]) == [
+        ("late_fee_charged", Decimal("10.00"), Decimal("0.00")),
+        ("payment_received", Decimal("-81.39"), Decimal("0.00")),
+    ]
 
 
 async def test_a_percentage_of_the_original_amount_to_the_cent(

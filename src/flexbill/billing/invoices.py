@@ -119,10 +119,10 @@ async def locked_payments(
 
 
 def mark_void(invoice: Invoice, at: datetime) -> None:
-    """Void ``invoice`` (locked by the caller). Raises ``INVALID_STATUS`` unless nothing was
-    paid for it."""
+    """Void ``invoice`` (locked by the caller). Raises ``INVALID_STATUS`` unless no money
+    was paid for it (customer credit may have been)."""
     invoice.status = payment_lifecycle.void_invoice(
-        InvoiceStatus(invoice.status), invoice.amount_paid
+        InvoiceStatus(invoice.status), invoice.amount_paid, invoice.credit_applied
     )
     invoice.voided_at = at
     invoice.updated_at = at
@@ -146,11 +146,12 @@ async def void_invoice(
     now: datetime,
     reason: str | None = None,
 ) -> Invoice:
-    """Void an invoice nothing was paid for; its pending or failed payment is cancelled
-    with ``reason``.
+    """Void an invoice no money was paid for; its pending or failed payment is cancelled
+    with ``reason``, and customer credit applied to it goes back to the customer
+    (``balance.invoice_voided``).
 
-    Raises ``NOT_FOUND``, ``INVALID_STATUS`` (paid, void, or partly paid) and
-    ``PAYMENT_PROCESSING`` while a collection attempt for it runs.
+    Raises ``NOT_FOUND``, ``INVALID_STATUS`` (paid with money, void, or partly paid with
+    money) and ``PAYMENT_PROCESSING`` while a collection attempt for it runs.
     """
     invoices = Invoices(session, ctx.tenant_id)
     found = await invoices.get(invoice_id)
@@ -162,7 +163,9 @@ async def void_invoice(
     assert invoice is not None, "an invoice vanished while locked"
     open_payments = [p for p in payments if p.status != PaymentStatus.CANCELLED]
     # Every rule is checked before anything changes.
-    payment_lifecycle.void_invoice(InvoiceStatus(invoice.status), invoice.amount_paid)
+    payment_lifecycle.void_invoice(
+        InvoiceStatus(invoice.status), invoice.amount_paid, invoice.credit_applied
+    )
     for payment in open_payments:
         payment_lifecycle.cancel(PaymentStatus(payment.status))
     mark_void(invoice, now)

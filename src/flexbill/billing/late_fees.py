@@ -30,7 +30,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import ColumnElement, Select, and_, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flexbill.billing import collection, notices, test_clocks
+from flexbill.billing import balance, collection, notices, test_clocks
 from flexbill.billing.models import Invoice, InvoiceLine, LineKind, Payment, PaymentStatus
 from flexbill.core import clock
 from flexbill.core.jobs import Job
@@ -160,13 +160,16 @@ async def apply_late_fees(
         payments = list(await session.scalars(_locking(session, statement)))
         invoices = await _locked_invoices(session, ctx.tenant_id, [p.invoice_id for p in payments])
         changed = []
+        fees = []
         for payment in payments:
             fee = late_fee(rules, payment.original_amount)
             if fee > 0:  # a fee of nothing is no fee: the payment stays as it was
                 _charge(payment, invoices[payment.invoice_id], fee, now)
                 changed.append(invoices[payment.invoice_id])
+                fees.append((invoices[payment.invoice_id], fee))
         charged += len(changed)
         await session.flush()
+        await balance.late_fees_charged(session, ctx, fees, at=now)
         await notices.invoices_changed(session, ctx, changed)
         if len(payments) < BATCH:
             return charged

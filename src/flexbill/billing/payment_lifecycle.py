@@ -9,7 +9,8 @@
 no attempt is running: a ``processing`` payment waits for its gateway's answer.
 
 An invoice can be voided while no money was received for it (draft, open, uncollectible,
-or partially paid with nothing paid yet); voiding cancels its payment.
+or partially paid with nothing paid yet, or paid by customer credit alone); voiding
+cancels its payment.
 """
 
 from __future__ import annotations
@@ -108,14 +109,19 @@ VOIDABLE_INVOICES = frozenset(
 )
 
 
-def void_invoice(current: InvoiceStatus, amount_paid: int) -> InvoiceStatus:
-    """An invoice nobody paid anything for → void. Raises ``INVALID_STATUS`` for a paid or
-    void invoice, and for one that received part of its total (it would need a refund)."""
-    if current not in VOIDABLE_INVOICES:
+def void_invoice(
+    current: InvoiceStatus, amount_paid: int, credit_applied: int = 0
+) -> InvoiceStatus:
+    """An invoice nobody paid money for → void. Raises ``INVALID_STATUS`` for a void
+    invoice, and for one that received money (it would need a refund). Customer credit
+    applied to it (``credit_applied``, counted in ``amount_paid``) is no money received:
+    an invoice paid by credit alone can be voided, and its credit goes back."""
+    paid_by_credit_alone = current is InvoiceStatus.PAID and 0 < credit_applied == amount_paid
+    if current not in VOIDABLE_INVOICES and not paid_by_credit_alone:
         raise InvalidState(
             "INVALID_STATUS", f"Only unpaid invoices can be voided; this invoice is '{current}'"
         )
-    if amount_paid > 0:
+    if amount_paid - credit_applied > 0:
         raise InvalidState(
             "INVALID_STATUS",
             "Money was already received for this invoice; it cannot be voided",

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flexbill.billing import payment_lifecycle
+from flexbill.billing import balance, payment_lifecycle
 from flexbill.billing.invoices import cancel_payment_row, date_range, invoices_by_id, mark_void
 from flexbill.billing.models import Invoice, InvoiceStatus, Payment, PaymentStatus
 from flexbill.billing.settlement import settle
@@ -165,9 +165,13 @@ async def cancel_payment(
     invoice = await _locked_invoice(session, ctx, payment)
     voiding = invoice.status != InvoiceStatus.VOID
     if voiding:  # checked before anything changes
-        payment_lifecycle.void_invoice(InvoiceStatus(invoice.status), invoice.amount_paid)
+        payment_lifecycle.void_invoice(
+            InvoiceStatus(invoice.status), invoice.amount_paid, invoice.credit_applied
+        )
     cancel_payment_row(payment, reason, now)
     if voiding:
         mark_void(invoice, now)
     await session.flush()
+    if voiding:
+        await balance.invoice_voided(session, ctx, invoice, at=now)
     return PaymentView(payment, invoice)

@@ -86,6 +86,7 @@ class Customer(TenantOwned, Timestamped, Base):
 class LedgerEntryKind(StrEnum):
     INVOICE_ISSUED = "invoice_issued"  # balance +total
     INVOICE_VOIDED = "invoice_voided"  # balance −what was still due
+    LATE_FEE_CHARGED = "late_fee_charged"  # balance +fee (added to an open invoice)
     PAYMENT_RECEIVED = "payment_received"  # balance −amount
     CREDIT_NOTE_ISSUED = "credit_note_issued"  # unapplied +amount
     CREDIT_APPLIED = "credit_applied"  # unapplied −amount, balance −amount

@@ -10,6 +10,12 @@ A gateway that cannot be reached raises ``GatewayUnavailable``: nothing is known
 charge, so the caller retries it later with the same key (the processor either charged
 and answers that charge, or never saw the call). A gateway that does not charge at all
 (``manual``) raises ``ChargingRefused``.
+
+A refund gives back part or all of a charge (named by its reference) and answers like a
+charge: ``succeeded``, ``failed`` (declined, with a code and reason: nothing moved) or
+``pending``; its idempotency key makes a retried refund the same refund, never a second
+one. The ``manual`` gateway's refund is money the business sends itself (a bank transfer):
+it always succeeds, as the record of that transfer.
 """
 
 from __future__ import annotations
@@ -73,10 +79,24 @@ class PaymentGateway(Protocol):
         passed because a test clock, not the wall clock, may be the customer's time."""
         ...
 
+    async def refund(
+        self,
+        *,
+        charge_reference: str | None,
+        amount: int,
+        currency: str,
+        idempotency_key: str,
+        now: datetime,
+    ) -> GatewayResult:
+        """Give back ``amount`` (minor units of ``currency``) of the charge
+        ``charge_reference``, once per key."""
+        ...
+
 
 class ManualGateway:
     """Bank transfers and cash: money arrives outside flexbill and a person marks the
-    payment paid. Charging is refused."""
+    payment paid. Charging is refused; a refund is money the business sends back itself,
+    recorded as it is made."""
 
     name = "manual"
     charges = False
@@ -88,3 +108,28 @@ class ManualGateway:
 
     async def lookup(self, reference: str, *, now: datetime) -> GatewayResult:
         raise ChargingRefused(self.name)
+
+    async def refund(
+        self,
+        *,
+        charge_reference: str | None,
+        amount: int,
+        currency: str,
+        idempotency_key: str,
+        now: datetime,
+    ) -> GatewayResult:
+        return GatewayResult(
+            status=ChargeStatus.SUCCEEDED,
+            reference=None,
+            raw={
+                "object": "refund",
+                "gateway": self.name,
+                "charge": charge_reference,
+                "amount": amount,
+                "currency": currency.lower(),
+                "idempotency_key": idempotency_key,
+                "created": now.isoformat(),
+                "status": ChargeStatus.SUCCEEDED.value,
+                "message": "Sent by the business outside flexbill",
+            },
+        )

@@ -20,7 +20,17 @@ token                          brand       last4  what a charge does
 ``tok_delayed_decline``        visa        3220   answers ``pending``; a lookup 30 minutes
                                                   later answers declined
                                                   ``insufficient_funds``
+``tok_refund_declined``        visa        0051   succeeds; a refund of it is declined:
+                                                  ``refund_declined``
 =============================  ==========  =====  ============================================
+
+Refunds give back a settled charge, named by its reference, at once: ``succeeded``. They
+are declined (``failed``, nothing moved) for a card that says so, a charge unknown, not
+settled or in another currency, and an amount above what is left of the charge after its
+earlier refunds (``amount_too_large``). A refund is identified by its idempotency key like a
+charge: the same key answers the refund made under it and never refunds twice; a key used
+for another refund is refused (``IdempotencyKeyReused``). A declined refund moves nothing
+and is not remembered: asked again, it is decided again.
 
 Idempotency: a charge is identified by its idempotency key. The same key always gets the
 answer its first call got (a ``pending`` charge is followed with ``lookup``) and never a
@@ -28,7 +38,7 @@ second charge; the same key with another amount, currency or token is refused
 (``IdempotencyKeyReused``), as processors refuse it. References are derived from the key,
 so even a forgotten charge comes back under the same reference.
 
-Where the sandbox remembers its charges: in its own ledger, a SQLite file
+Where the sandbox remembers its charges and refunds: in its own ledger, a SQLite file
 (``<data_dir>/sandbox-gateway.db``) written and made durable *before* a charge is answered,
 as a processor records a charge before it answers. So a worker killed between the call and
 the commit of its answer, then started again in a new process, finds the charge under the
@@ -54,7 +64,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from flexbill.config import get_settings
 from flexbill.payments.gateway import ChargeStatus, GatewayResult, GatewayUnavailable
-from flexbill.payments.models import Gateway, Transaction
+from flexbill.payments.models import Gateway, Transaction, TransactionKind
 
 SETTLEMENT_DELAY: Final = timedelta(minutes=30)
 """How long a ``tok_delayed`` charge stays ``pending``."""
@@ -76,6 +86,7 @@ class SandboxCard:
     behaviour: Behaviour
     decline_code: str | None = None
     decline_reason: str | None = None
+    refund_decline: tuple[str, str] | None = None  # why a refund of its charges is declined
 
 
 _INSUFFICIENT_FUNDS = ("insufficient_funds", "Your card has insufficient funds.")
@@ -104,6 +115,10 @@ TEST_CARDS: Final[dict[str, SandboxCard]] = {
         SandboxCard("tok_delayed", "visa", "3155", Behaviour.DELAYED_SUCCESS),
         SandboxCard(
             "tok_delayed_decline", "visa", "3220", Behaviour.DELAYED_DECLINE, *_INSUFFICIENT_FUNDS
+        ),
+        SandboxCard(
+            "tok_refund_declined", "visa", "0051", Behaviour.SUCCEED,
+            refund_decline=("refund_declined", "The card issuer declined the refund."),
         ),
     )
 }  # fmt: skip
@@ -179,6 +194,42 @@ class SandboxCharge:
         )
 
 
+@dataclass(frozen=True)
+class SandboxRefund:
+    """One refund the sandbox made (declined ones are not kept)."""
+
+    reference: str
+    idempotency_key: str
+    charge_reference: str
+    amount: int
+    currency: str
+    created_at: datetime
+
+    def answer(self) -> GatewayResult:
+        raw: dict[str, Any] = {
+            "id": self.reference, "object": "refund", "charge": self.charge_reference,
+            "amount": self.amount, "currency": self.currency.lower(),
+            "idempotency_key": self.idempotency_key, "created": self.created_at.isoformat(),
+            "status": ChargeStatus.SUCCEEDED.value,
+        }  # fmt: skip
+        return GatewayResult(status=ChargeStatus.SUCCEEDED, reference=self.reference, raw=raw)
+
+    @classmethod
+    def from_raw(cls, raw: dict[str, Any]) -> SandboxRefund:
+        return cls(
+            reference=str(raw["id"]), idempotency_key=str(raw["idempotency_key"]),
+            charge_reference=str(raw["charge"]), amount=int(raw["amount"]),
+            currency=str(raw["currency"]).upper(),
+            created_at=datetime.fromisoformat(str(raw["created"])),
+        )  # fmt: skip
+
+
+def refund_declined(code: str, reason: str, charge_reference: str | None) -> GatewayResult:
+    raw = {"object": "refund", "charge": charge_reference, "status": "failed",
+           "decline_code": code, "message": reason}  # fmt: skip
+    return GatewayResult(ChargeStatus.FAILED, None, code, reason, raw)
+
+
 def card_for(token: str) -> SandboxCard | None:
     """The test card a token stands for; ``None`` for a token the sandbox does not know."""
     return TEST_CARDS.get(token)
@@ -187,6 +238,11 @@ def card_for(token: str) -> SandboxCard | None:
 def charge_reference(tenant_id: str, idempotency_key: str) -> str:
     digest = hashlib.sha256(f"{tenant_id}:{idempotency_key}".encode()).hexdigest()
     return f"ch_sandbox_{digest[:24]}"
+
+
+def refund_reference(tenant_id: str, idempotency_key: str) -> str:
+    digest = hashlib.sha256(f"{tenant_id}:{idempotency_key}".encode()).hexdigest()
+    return f"re_sandbox_{digest[:24]}"
 
 
 LEDGER_FILE: Final = "sandbox-gateway.db"
@@ -200,6 +256,18 @@ CREATE TABLE IF NOT EXISTS charges (
     charge TEXT NOT NULL,
     UNIQUE (tenant_id, idempotency_key),
     UNIQUE (tenant_id, reference)
+)
+"""
+
+_REFUNDS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS refunds (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant_id TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    charge_reference TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    refund TEXT NOT NULL,
+    UNIQUE (tenant_id, idempotency_key)
 )
 """
 
@@ -230,6 +298,7 @@ class SandboxLedger:
                 # Survives a killed process (what it is for); an OS crash may lose the tail.
                 connection.execute("PRAGMA synchronous=NORMAL")
             connection.execute(_SCHEMA)
+            connection.execute(_REFUNDS_SCHEMA)
             self._connection = connection
         return self._connection
 
@@ -270,6 +339,41 @@ class SandboxLedger:
             (tenant_id, len(key_prefix), key_prefix),
         )
         return [SandboxCharge.from_raw(orjson.loads(row[0])) for row in rows]
+
+    def _first(self, sql: str, *parameters: str) -> Any:
+        row = self._db().execute(sql, parameters).fetchone()
+        return None if row is None else row[0]
+
+    def refund_by_key(self, tenant_id: str, idempotency_key: str) -> SandboxRefund | None:
+        sql = "SELECT refund FROM refunds WHERE tenant_id = ? AND idempotency_key = ?"
+        found = self._first(sql, tenant_id, idempotency_key)
+        return None if found is None else SandboxRefund.from_raw(orjson.loads(found))
+
+    def add_refund(self, tenant_id: str, refund: SandboxRefund) -> SandboxRefund:
+        """Record ``refund``; the refund recorded under its key (an earlier one wins)."""
+        self._db().execute(
+            "INSERT INTO refunds (tenant_id, idempotency_key, charge_reference, amount, refund)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (tenant_id, refund.idempotency_key, refund.charge_reference, refund.amount,
+             orjson.dumps(refund.answer().raw).decode()),
+        )  # fmt: skip
+        recorded = self.refund_by_key(tenant_id, refund.idempotency_key)
+        assert recorded is not None, "a refund just written is there"
+        return recorded
+
+    def refunded(self, tenant_id: str, charge_reference: str) -> int:
+        """What the refunds of the charge ``charge_reference`` gave back so far."""
+        sql = "SELECT sum(amount) FROM refunds WHERE tenant_id = ? AND charge_reference = ?"
+        return int(self._first(sql, tenant_id, charge_reference) or 0)
+
+    def refunds(self, tenant_id: str, key_prefix: str = "") -> list[SandboxRefund]:
+        """The refunds made for ``tenant_id`` whose key starts with ``key_prefix``."""
+        rows = self._db().execute(
+            "SELECT refund FROM refunds WHERE tenant_id = ? AND substr(idempotency_key, 1, ?) = ?"
+            " ORDER BY seq",
+            (tenant_id, len(key_prefix), key_prefix),
+        )
+        return [SandboxRefund.from_raw(orjson.loads(row[0])) for row in rows]
 
     def close(self) -> None:
         if self._connection is not None:
@@ -348,6 +452,70 @@ class SandboxGateway:
             raise UnknownCharge(f"sandbox: no charge {reference!r}")
         return charge.answer(now)
 
+    async def refund(
+        self,
+        *,
+        charge_reference: str | None,
+        amount: int,
+        currency: str,
+        idempotency_key: str,
+        now: datetime,
+    ) -> GatewayResult:
+        earlier = await self._refund_by_key(idempotency_key)
+        if earlier is None:
+            refusal = await self._refusal(charge_reference, amount, currency, now)
+            if refusal is not None:
+                return refusal
+            assert charge_reference is not None, "a refusal answers a refund without a charge"
+            made = SandboxRefund(
+                reference=refund_reference(self.tenant_id, idempotency_key),
+                idempotency_key=idempotency_key, charge_reference=charge_reference,
+                amount=amount, currency=currency, created_at=now,
+            )  # fmt: skip
+            earlier = self.ledger.add_refund(self.tenant_id, made)  # another process may win
+        if (earlier.charge_reference, earlier.amount, earlier.currency) != (
+            charge_reference, amount, currency,
+        ):  # fmt: skip
+            raise IdempotencyKeyReused(
+                f"idempotency key {idempotency_key!r} was used for another refund"
+            )
+        return earlier.answer()
+
+    async def _refusal(
+        self, charge_reference: str | None, amount: int, currency: str, now: datetime
+    ) -> GatewayResult | None:
+        """Why a refund of ``amount`` from ``charge_reference`` is declined, if it is."""
+        charge = None
+        if charge_reference is not None:
+            charge = self.ledger.by_reference(self.tenant_id, charge_reference)
+            if charge is None:
+                charge = await self._recorded(Transaction.gateway_reference == charge_reference)
+        if charge is None:
+            reason = f"No such charge: {charge_reference!r}"
+            return refund_declined("no_such_charge", reason, charge_reference)
+        if charge.answer(now).status is not ChargeStatus.SUCCEEDED:
+            reason = "Only a settled charge can be refunded"
+            return refund_declined("charge_not_settled", reason, charge_reference)
+        if charge.card.refund_decline is not None:
+            return refund_declined(*charge.card.refund_decline, charge_reference)
+        if currency != charge.currency:
+            reason = f"The charge was made in {charge.currency}"
+            return refund_declined("currency_mismatch", reason, charge_reference)
+        left = charge.amount - self.ledger.refunded(self.tenant_id, charge.reference)
+        if not 0 < amount <= left:
+            reason = f"{left} (minor units) of this charge can still be refunded"
+            return refund_declined("amount_too_large", reason, charge_reference)
+        return None
+
+    async def _refund_by_key(self, idempotency_key: str) -> SandboxRefund | None:
+        refund = self.ledger.refund_by_key(self.tenant_id, idempotency_key)
+        if refund is None:
+            condition = Transaction.idempotency_key == idempotency_key
+            raw = await self._response(TransactionKind.REFUND, condition)
+            if raw is not None and raw.get("status") == ChargeStatus.SUCCEEDED:
+                refund = self.ledger.add_refund(self.tenant_id, SandboxRefund.from_raw(raw))
+        return refund
+
     async def _charge_by_key(self, idempotency_key: str) -> SandboxCharge | None:
         charge = self.ledger.by_key(self.tenant_id, idempotency_key)
         if charge is None:
@@ -357,16 +525,22 @@ class SandboxGateway:
     async def _recorded(self, condition: Any) -> SandboxCharge | None:
         """A charge known from the transaction its answer was recorded in (after a
         restart, the ledger is empty)."""
+        raw = await self._response(TransactionKind.CHARGE, condition)
+        if raw is None or "idempotency_key" not in raw:
+            return None
+        charge = SandboxCharge.from_raw(raw)
+        self.ledger.add(self.tenant_id, charge)
+        return charge
+
+    async def _response(self, kind: TransactionKind, condition: Any) -> dict[str, Any] | None:
+        """The gateway's answer recorded in a transaction of ours, if any."""
         if self.session is None:
             return None
         statement = select(Transaction.response).where(
             Transaction.tenant_id == self.tenant_id,
             Transaction.gateway == self.name,
+            Transaction.kind == kind,
             condition,
         )
         raw = (await self.session.scalars(statement.limit(1))).first()
-        if not raw or "idempotency_key" not in raw:
-            return None
-        charge = SandboxCharge.from_raw(raw)
-        self.ledger.add(self.tenant_id, charge)
-        return charge
+        return raw or None
