@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import aio, bulk, report
+from bench import aio, bulk, report, usage, usage_report
 from bench.backends import BACKENDS, BackendUnavailableError, database
 from bench.billing import bench_billing
 from bench.loadgen import LoadResult, combine, encode_request, fetch, run_load
@@ -302,7 +302,9 @@ def machine() -> dict[str, str]:
     }
 
 
-def parse_args(argv: Sequence[str] | None) -> tuple[report.Settings, list[str], bool, bool]:
+def parse_args(
+    argv: Sequence[str] | None,
+) -> tuple[report.Settings, list[str], bool, bool, str]:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="shorter loads and fewer customers")
     parser.add_argument(
@@ -322,6 +324,12 @@ def parse_args(argv: Sequence[str] | None) -> tuple[report.Settings, list[str], 
         "--billing-only",
         action="store_true",
         help="only the billing runs; the README's other figures stay as they are",
+    )
+    parser.add_argument(
+        "--usage",
+        choices=("with", "only", "none"),
+        default="with",
+        help="the usage benchmark (bench/usage.py) too, alone, or not",
     )
     parser.add_argument("--no-readme", action="store_true", help="leave bench/README.md as it is")
     args = parser.parse_args(argv)
@@ -353,7 +361,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[report.Settings, list[str], 
     unknown = sorted(set(backends) - set(BACKENDS))
     if unknown:
         parser.error(f"unknown backend(s) {', '.join(unknown)}; choose from {', '.join(BACKENDS)}")
-    return settings, backends, not args.no_readme, args.billing_only
+    return settings, backends, not args.no_readme, args.billing_only, args.usage
 
 
 def bench_billing_runs(backend: str, settings: report.Settings, run: report.Run) -> None:
@@ -364,19 +372,44 @@ def bench_billing_runs(backend: str, settings: report.Settings, run: report.Run)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    settings, backends, write_readme, billing_only = parse_args(argv)
+    settings, backends, write_readme, billing_only, usage_mode = parse_args(argv)
+    usage_settings = usage_report.QUICK if settings.mode == "quick" else usage_report.FULL
+    usage_results: list[usage_report.UsageResult] = []
     run = report.Run(
         date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), settings=settings, machine=machine()
     )
     for backend in backends:
         try:
-            if not billing_only:
-                bench_backend(backend, settings, run)
-            bench_billing_runs(backend, settings, run)
+            if usage_mode != "only":
+                if not billing_only:
+                    bench_backend(backend, settings, run)
+                bench_billing_runs(backend, settings, run)
+            if usage_mode != "none":
+                with tempfile.TemporaryDirectory(prefix="flexbill-bench-") as scratch:
+                    usage_results.append(usage.bench_usage(backend, usage_settings, scratch))
         except BackendUnavailableError as why:
             print(f"{backend}: skipped: {why}", flush=True)
             run.skipped[backend] = str(why)
+    if usage_mode == "only":
+        print("\n" + usage_report.markdown(usage_results))
+        if write_readme and usage_results:
+            previous = usage_report.current_section(README)
+            usage_report.write_section(
+                README, usage_report.section(usage_results, usage_report.findings_of(previous))
+            )
+        return 0
+    kept = usage_report.current_section(README)  # a full run rewrites the README
     report.write(run, README if write_readme else None, RESULTS_JSON, billing_only=billing_only)
+    if write_readme and (usage_results or kept):
+        fresh = (
+            usage_report.section(usage_results, usage_report.findings_of(kept))
+            if usage_results
+            else kept
+        )
+        assert fresh is not None
+        usage_report.write_section(README, fresh)
+    if usage_results:
+        print("\n" + usage_report.markdown(usage_results))
     print()
     print(report.results_table(run.results))
     print()
