@@ -87,8 +87,9 @@ async def _many(api: Api, database: Database, tenant: Tenant, today: date) -> li
 
 
 async def _working(database: Database, pid: int) -> bool:
-    """Whether the worker process ``pid`` holds a job (worker names carry their pid)."""
-    async with database.transaction() as session:
+    """Whether the worker process ``pid`` holds a job (worker names carry their pid).
+    A read, which on SQLite does not wait for the worker's write transaction to end."""
+    async with database.transaction(write=False) as session:
         statement = select(func.count()).where(
             Job.status == JobStatus.RUNNING, Job.locked_by.like(f"%:{pid}:%")
         )
@@ -112,6 +113,12 @@ async def _kill_workers_repeatedly(
                 break
             await asyncio.sleep(0.05)
         await asyncio.sleep(chance.uniform(0, 0.5))
+        # Between two jobs the worker holds none for a moment; a busy machine can stretch
+        # that moment, so wait for the next job (while there is work) before killing.
+        for _ in range(100):
+            if process.returncode is not None or await _working(database, process.pid):
+                break
+            await asyncio.sleep(0.02)
         if process.returncode is None:
             killed_at_work += await _working(database, process.pid)
             process.send_signal(signal.SIGKILL)
